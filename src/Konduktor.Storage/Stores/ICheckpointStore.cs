@@ -65,7 +65,7 @@ public interface ICheckpointStore
     /// <param name="key">The object key.</param>
     /// <param name="ifMatch">When set, delete only if the object's <see cref="ObjectInfo.ETag"/> is this value.</param>
     /// <param name="cancellationToken">Cancels the request.</param>
-    /// <returns><see langword="true"/> when an object was deleted; <see langword="false"/> when there was none.</returns>
+    /// <returns><see langword="true"/> when an object was deleted; <see langword="false"/> when there was none (with or without <paramref name="ifMatch"/>).</returns>
     /// <exception cref="PreconditionFailedException"><paramref name="ifMatch"/> did not match the object's current version.</exception>
     /// <exception cref="NotSupportedException"><paramref name="ifMatch"/> was given and <see cref="StoreCapabilities.ConditionalDelete"/> is false.</exception>
     Task<bool> DeleteAsync(string key, string? ifMatch = null, CancellationToken cancellationToken = default);

@@ -130,9 +130,7 @@ public sealed class InMemoryCheckpointStore : ICheckpointStore
         {
             if (!_objects.TryGetValue(key, out var entry))
             {
-                return ifMatch is null
-                    ? Task.FromResult(false)
-                    : throw new PreconditionFailedException(Location, key, $"expected version {ifMatch}, but the object is gone");
+                return Task.FromResult(false);
             }
 
             if (ifMatch is not null && entry.Info.ETag != ifMatch)
