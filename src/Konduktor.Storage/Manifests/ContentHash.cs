@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.IO.Hashing;
 
 namespace Konduktor.Storage;
@@ -11,6 +12,8 @@ public sealed class ContentHash
 {
     /// <summary>The algorithm prefix of the text form.</summary>
     public const string Algorithm = "xxh128";
+
+    private static readonly SearchValues<char> HexDigits = SearchValues.Create("0123456789abcdef");
 
     private readonly XxHash128 _hash = new();
 
@@ -36,7 +39,7 @@ public sealed class ContentHash
     /// <param name="checksum">A manifest's checksum value.</param>
     public static bool IsSupported(string? checksum) =>
         checksum is { Length: 39 } && checksum.StartsWith(Algorithm + ":", StringComparison.Ordinal)
-        && checksum.AsSpan(7).ContainsAnyExcept("0123456789abcdef") is false;
+        && checksum.AsSpan(7).ContainsAnyExcept(HexDigits) is false;
 
     private static string Format(byte[] hash) => $"{Algorithm}:{Convert.ToHexStringLower(hash)}";
 }
