@@ -1,0 +1,301 @@
+using System.Buffers;
+using System.Diagnostics;
+
+namespace Konduktor.Storage;
+
+public sealed partial class CheckpointManager
+{
+    /// <summary>
+    /// Restores the newest intact checkpoint into <paramref name="directory"/>: every file is downloaded into a temporary
+    /// sibling folder and verified while streaming, and only a fully verified checkpoint replaces the directory (its
+    /// previous content is removed). Torn or corrupt checkpoints are passed over (never deleted) and reported.
+    /// </summary>
+    /// <param name="directory">The local directory to fill.</param>
+    /// <param name="progress">Receives progress as bytes move.</param>
+    /// <param name="cancellationToken">Cancels the restore; the directory is then unchanged.</param>
+    /// <returns>Which step was restored (or that none was found) and which were skipped.</returns>
+    public async Task<RestoreResult> RestoreLatestAsync(string directory, IProgress<TransferProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(directory);
+        var started = Stopwatch.GetTimestamp();
+        var skipped = new List<SkippedCheckpoint>();
+        foreach (var step in await ListStepsAsync(cancellationToken).ConfigureAwait(false))
+        {
+            var candidate = await CheckCandidateAsync(step, cancellationToken).ConfigureAwait(false);
+            if (candidate.Skip is { } skip)
+            {
+                Skip(skipped, skip);
+                continue;
+            }
+
+            try
+            {
+                await DownloadAsync(candidate.Manifest!, candidate.ETag, directory, progress, cancellationToken).ConfigureAwait(false);
+            }
+            catch (CheckpointCorruptException e)
+            {
+                Skip(skipped, new SkippedCheckpoint(step, SkipReason.ChecksumMismatch, e.Message));
+                continue;
+            }
+            catch (ObjectNotFoundException e)
+            {
+                _judgedBad[step] = candidate.ETag;
+                Skip(skipped, new SkippedCheckpoint(step, SkipReason.MissingFile, e.Message));
+                continue;
+            }
+
+            return Restored(candidate.Manifest!, Path.GetFullPath(directory), skipped, started);
+        }
+
+        Log.NothingToRestore(_logger, RunId, Scope, Store.Location, skipped.Count);
+        return new RestoreResult(null, null, skipped);
+    }
+
+    /// <summary>Restores one particular step into <paramref name="directory"/>, verified and atomically like <see cref="RestoreLatestAsync"/>.</summary>
+    /// <param name="step">The step.</param>
+    /// <param name="directory">The local directory to fill.</param>
+    /// <param name="progress">Receives progress as bytes move.</param>
+    /// <param name="cancellationToken">Cancels the restore; the directory is then unchanged.</param>
+    /// <returns>The restored checkpoint.</returns>
+    /// <exception cref="CheckpointNotFoundException">The step has no intact checkpoint; the message says why.</exception>
+    public async Task<RestoreResult> RestoreAsync(long step, string directory, IProgress<TransferProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(step);
+        ArgumentException.ThrowIfNullOrEmpty(directory);
+        var started = Stopwatch.GetTimestamp();
+        var candidate = await CheckCandidateAsync(step, cancellationToken).ConfigureAwait(false);
+        if (candidate.Skip is { } skip)
+        {
+            throw new CheckpointNotFoundException(Store.Location, RunId, Scope, step, $"{skip.Reason}: {skip.Detail}");
+        }
+
+        try
+        {
+            await DownloadAsync(candidate.Manifest!, candidate.ETag, directory, progress, cancellationToken).ConfigureAwait(false);
+        }
+        catch (CheckpointCorruptException e)
+        {
+            throw new CheckpointNotFoundException(Store.Location, RunId, Scope, step, e.Message);
+        }
+
+        return Restored(candidate.Manifest!, Path.GetFullPath(directory), [], started);
+    }
+
+    /// <summary>
+    /// Finds the newest checkpoint whose manifest is valid and whose files all exist with the right lengths, and opens it
+    /// for reading as verifying streams (see <see cref="CheckpointReader"/>).
+    /// </summary>
+    /// <param name="cancellationToken">Cancels the search.</param>
+    /// <returns>A reader; <see cref="CheckpointReader.Found"/> is false when no checkpoint qualifies.</returns>
+    public async Task<CheckpointReader> OpenLatestAsync(CancellationToken cancellationToken = default)
+    {
+        var skipped = new List<SkippedCheckpoint>();
+        foreach (var step in await ListStepsAsync(cancellationToken).ConfigureAwait(false))
+        {
+            var candidate = await CheckCandidateAsync(step, cancellationToken).ConfigureAwait(false);
+            if (candidate.Skip is { } skip)
+            {
+                Skip(skipped, skip);
+                continue;
+            }
+
+            RestoredStep = step;
+            Log.Restored(_logger, step, candidate.Manifest!.TotalLength, skipped.Count);
+            return new CheckpointReader(this, candidate.Manifest, candidate.ETag, skipped);
+        }
+
+        Log.NothingToRestore(_logger, RunId, Scope, Store.Location, skipped.Count);
+        return new CheckpointReader(null, null, null, skipped);
+    }
+
+    /// <summary>Opens one file as a stream that verifies it; a mismatch marks the checkpoint (that manifest version) corrupt.</summary>
+    internal async Task<Stream> OpenVerifiedAsync(CheckpointManifest manifest, string? manifestETag, ManifestFile file, CancellationToken cancellationToken)
+    {
+        var key = CheckpointLayout.StepFolder(RunId, Scope, manifest.Step) + file.Key;
+        var inner = await Store.OpenReadAsync(key, null, cancellationToken).ConfigureAwait(false);
+        return new VerifyingReadStream(inner, manifest.Step, file, _ => _judgedBad[manifest.Step] = manifestETag);
+    }
+
+    /// <summary>Checks a step's manifest and that every file it lists exists with the right length.</summary>
+    private async Task<Candidate> CheckCandidateAsync(long step, CancellationToken cancellationToken)
+    {
+        var read = await ReadManifestAsync(step, cancellationToken).ConfigureAwait(false);
+        if (read.Manifest is null)
+        {
+            if (read.Reason == SkipReason.InvalidManifest)
+            {
+                _judgedBad[step] = read.ETag;
+            }
+
+            return new Candidate(null, read.ETag, new SkippedCheckpoint(step, read.Reason!.Value, read.Problem!));
+        }
+
+        if (_judgedBad.TryGetValue(step, out var judged) && judged == read.ETag)
+        {
+            return new Candidate(null, read.ETag, new SkippedCheckpoint(step, SkipReason.KnownCorrupt, "this manager found it corrupt earlier"));
+        }
+
+        var folder = CheckpointLayout.StepFolder(RunId, Scope, step);
+        SkippedCheckpoint? problem = null;
+        await Parallel.ForEachAsync(
+            read.Manifest.Files,
+            new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken },
+            async (file, ct) =>
+            {
+                var info = await Store.StatAsync(folder + file.Key, ct).ConfigureAwait(false);
+                var found = info is null
+                    ? new SkippedCheckpoint(step, SkipReason.MissingFile, $"file '{file.Name}' ({file.Key}) is missing")
+                    : info.Length != file.Length
+                        ? new SkippedCheckpoint(step, SkipReason.LengthMismatch, $"file '{file.Name}' should have {file.Length} bytes but has {info.Length} bytes")
+                        : null;
+                if (found is not null)
+                {
+                    Interlocked.CompareExchange(ref problem, found, null);
+                }
+            }).ConfigureAwait(false);
+
+        if (problem is not null)
+        {
+            _judgedBad[step] = read.ETag;
+        }
+
+        return new Candidate(read.Manifest, read.ETag, problem);
+    }
+
+    /// <summary>Downloads and verifies every file into a temporary sibling folder, then swaps it in.</summary>
+    private async Task DownloadAsync(CheckpointManifest manifest, string? manifestETag, string directory, IProgress<TransferProgress>? progress, CancellationToken cancellationToken)
+    {
+        var target = Path.TrimEndingDirectorySeparator(Path.GetFullPath(directory));
+        var parent = Path.GetDirectoryName(target) ?? throw new ArgumentException($"Cannot restore into a file-system root: {target}", nameof(directory));
+        Directory.CreateDirectory(parent);
+        var staging = Path.Combine(parent, $".{Path.GetFileName(target)}.restore-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(staging);
+        long total = 0;
+        try
+        {
+            await Parallel.ForEachAsync(
+                manifest.Files,
+                new ParallelOptions { MaxDegreeOfParallelism = 4, CancellationToken = cancellationToken },
+                async (file, ct) =>
+                {
+                    var path = LocalPath(staging, file.Name);
+                    Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+                    var source = await OpenVerifiedAsync(manifest, manifestETag, file, ct).ConfigureAwait(false);
+                    await using (source.ConfigureAwait(false))
+                    {
+                        var output = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.Asynchronous);
+                        await using (output.ConfigureAwait(false))
+                        {
+                            await CopyWithProgressAsync(source, output, manifest.Step, file, progress, bytes => Interlocked.Add(ref total, bytes), ct).ConfigureAwait(false);
+                            output.Flush(flushToDisk: true);
+                        }
+                    }
+                }).ConfigureAwait(false);
+
+            SwapIn(staging, target);
+        }
+        catch
+        {
+            TryDeleteDirectory(staging);
+            throw;
+        }
+    }
+
+    private async Task CopyWithProgressAsync(
+        Stream source, Stream output, long step, ManifestFile file, IProgress<TransferProgress>? progress, Func<long, long> addTotal, CancellationToken cancellationToken)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(Options.BufferSize);
+        try
+        {
+            long done = 0;
+            int read;
+            while ((read = await source.ReadAsync(buffer.AsMemory(0, Options.BufferSize), cancellationToken).ConfigureAwait(false)) > 0)
+            {
+                await output.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
+                done += read;
+                var total = addTotal(read);
+                StorageTelemetry.BytesRead.Add(read);
+                progress?.Report(new TransferProgress(step, file.Name, done, file.Length, total));
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>Maps a checkpoint file name under a local root, refusing anything that would land outside it.</summary>
+    internal static string LocalPath(string root, string name)
+    {
+        if (CheckpointLayout.CheckFileName(name) is { } problem)
+        {
+            throw new CheckpointStorageException($"Refusing to restore file '{ObjectKey.Printable(name)}': {problem}.");
+        }
+
+        var path = Path.GetFullPath(Path.Combine(root, name.Replace('/', Path.DirectorySeparatorChar)));
+        if (!path.StartsWith(Path.TrimEndingDirectorySeparator(root) + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+        {
+            throw new CheckpointStorageException($"Refusing to restore file '{ObjectKey.Printable(name)}': it would land outside {root}.");
+        }
+
+        return path;
+    }
+
+    private static void SwapIn(string staging, string target)
+    {
+        if (!Directory.Exists(target) && !File.Exists(target))
+        {
+            Directory.Move(staging, target);
+            return;
+        }
+
+        // Two renames: the target is never half old, half new.
+        var previous = $"{staging}.previous";
+        Directory.Move(target, previous);
+        try
+        {
+            Directory.Move(staging, target);
+        }
+        catch
+        {
+            Directory.Move(previous, target);
+            throw;
+        }
+
+        TryDeleteDirectory(previous);
+    }
+
+    private static void TryDeleteDirectory(string path)
+    {
+        try
+        {
+            if (Directory.Exists(path))
+            {
+                Directory.Delete(path, recursive: true);
+            }
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+    }
+
+    private RestoreResult Restored(CheckpointManifest manifest, string directory, List<SkippedCheckpoint> skipped, long started)
+    {
+        RestoredStep = manifest.Step;
+        StorageTelemetry.RestoreDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, new KeyValuePair<string, object?>("outcome", "restored"));
+        Log.Restored(_logger, manifest.Step, manifest.TotalLength, skipped.Count);
+        return new RestoreResult(manifest, directory, skipped);
+    }
+
+    private void Skip(List<SkippedCheckpoint> skipped, SkippedCheckpoint skip)
+    {
+        skipped.Add(skip);
+        StorageTelemetry.Fallbacks.Add(1, new KeyValuePair<string, object?>("reason", skip.Reason.ToString()));
+        Log.Skipped(_logger, skip.Step, skip.Reason, skip.Detail);
+    }
+
+    private sealed record Candidate(CheckpointManifest? Manifest, string? ETag, SkippedCheckpoint? Skip);
+}

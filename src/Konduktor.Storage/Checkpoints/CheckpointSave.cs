@@ -1,0 +1,290 @@
+using System.Diagnostics;
+
+namespace Konduktor.Storage;
+
+/// <summary>
+/// One save of one step, begun with <see cref="CheckpointManager.BeginSaveAsync"/>: add files (each streamed and hashed
+/// on the way to the store), then <see cref="CommitAsync"/>. Until the commit nothing is visible to restores; disposing an
+/// uncommitted save removes what it wrote (what it cannot remove, garbage collection finds later).
+/// </summary>
+/// <remarks>Files may be added concurrently.</remarks>
+public sealed class CheckpointSave : IAsyncDisposable
+{
+    private readonly CheckpointManager _manager;
+    private readonly IProgress<TransferProgress>? _progress;
+    private readonly Lock _gate = new();
+    private readonly Dictionary<string, ManifestFile?> _files = new(StringComparer.Ordinal);
+    private readonly Stopwatch _elapsed = Stopwatch.StartNew();
+    private long _totalBytes;
+    private int _state; // 0 open, 1 committing/committed, 2 abandoned
+
+    internal CheckpointSave(CheckpointManager manager, long step, string writerId, IProgress<TransferProgress>? progress)
+    {
+        _manager = manager;
+        _progress = progress;
+        Step = step;
+        WriterId = writerId;
+    }
+
+    /// <summary>The step being saved.</summary>
+    public long Step { get; }
+
+    /// <summary>This save's writer id; its files go under <c>step-…/{WriterId}/</c>.</summary>
+    public string WriterId { get; }
+
+    /// <summary>Bytes written so far, over all files.</summary>
+    public long BytesWritten => Interlocked.Read(ref _totalBytes);
+
+    internal TimeSpan Elapsed => _elapsed.Elapsed;
+
+    internal string StepFolder => CheckpointLayout.StepFolder(_manager.RunId, _manager.Scope, Step);
+
+    /// <summary>Streams <paramref name="content"/> (from its position to its end) into the checkpoint as <paramref name="name"/>.</summary>
+    /// <param name="name">The file's name in the checkpoint: a relative '/'-separated path.</param>
+    /// <param name="content">The bytes; not disposed.</param>
+    /// <param name="cancellationToken">Cancels the upload; the save then cannot be committed.</param>
+    /// <returns>The file's manifest entry (length and checksum).</returns>
+    /// <exception cref="ArgumentException">The name is invalid or already used in this save.</exception>
+    public Task<ManifestFile> AddFileAsync(string name, Stream content, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(content);
+        return AddAsync(
+            name,
+            (writer, hash, report, ct) => HashingCopy.CopyAsync(
+                content, writer, hash, _manager.Options.BufferSize, _manager.Options.Resilience.StallTimeout, report, ct),
+            cancellationToken);
+    }
+
+    /// <summary>
+    /// Adds a file whose bytes <paramref name="write"/> produces into a stream (e.g. a serializer writing a model);
+    /// nothing is held whole in memory.
+    /// </summary>
+    /// <param name="name">The file's name in the checkpoint: a relative '/'-separated path.</param>
+    /// <param name="write">Writes the file's bytes into the stream it is given, then returns. It must not dispose the stream.</param>
+    /// <param name="cancellationToken">Cancels the upload.</param>
+    /// <returns>The file's manifest entry.</returns>
+    /// <exception cref="ArgumentException">The name is invalid or already used in this save.</exception>
+    public Task<ManifestFile> AddFileAsync(string name, Func<Stream, CancellationToken, Task> write, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(write);
+        return AddAsync(
+            name,
+            async (writer, hash, report, ct) =>
+            {
+                var hashing = new HashingWriteStream(writer, hash, report);
+                await using (hashing.ConfigureAwait(false))
+                {
+                    await write(hashing, ct).ConfigureAwait(false);
+                }
+
+                return hash.Length;
+            },
+            cancellationToken);
+    }
+
+    /// <summary>Streams a local file into the checkpoint.</summary>
+    /// <param name="name">The file's name in the checkpoint.</param>
+    /// <param name="path">The local file.</param>
+    /// <param name="cancellationToken">Cancels the upload.</param>
+    /// <returns>The file's manifest entry.</returns>
+    /// <exception cref="FileNotFoundException">The local file does not exist.</exception>
+    public async Task<ManifestFile> AddLocalFileAsync(string name, string path, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.Asynchronous | FileOptions.SequentialScan);
+        await using (file.ConfigureAwait(false))
+        {
+            return await AddFileAsync(name, file, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Commits the checkpoint: writes its manifest create-only. Then, if configured, applies retention.
+    /// </summary>
+    /// <param name="metadata">Small user values stored in the manifest (metrics for best-k retention, the epoch…).</param>
+    /// <param name="cancellationToken">Cancels the commit; if the manifest was not written, nothing is visible.</param>
+    /// <returns>The committed manifest.</returns>
+    /// <exception cref="CheckpointConflictException">Another writer committed this step; nothing of theirs was overwritten.</exception>
+    /// <exception cref="InvalidOperationException">A file is still being added, or the save was committed or abandoned already.</exception>
+    public async Task<CheckpointManifest> CommitAsync(IReadOnlyDictionary<string, string>? metadata = null, CancellationToken cancellationToken = default)
+    {
+        List<ManifestFile> files;
+        lock (_gate)
+        {
+            if (_state != 0)
+            {
+                throw new InvalidOperationException($"The save of step {Step} was already committed or abandoned.");
+            }
+
+            if (_files.Values.Any(f => f is null))
+            {
+                throw new InvalidOperationException($"The save of step {Step} still has files being added; await them before committing.");
+            }
+
+            _state = 1;
+            files = [.. _files.Values.Select(f => f!).OrderBy(f => f.Name, StringComparer.Ordinal)];
+        }
+
+        try
+        {
+            return await _manager.CommitAsync(this, files, metadata, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            lock (_gate)
+            {
+                _state = 2;
+            }
+
+            await _manager.DeleteUncommittedAsync(this, files.Select(f => f.Key)).ConfigureAwait(false);
+            _manager.EndSave(this, "failed");
+            throw;
+        }
+    }
+
+    /// <summary>Abandons the save unless it was committed, removing the data it wrote.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        List<string> keys;
+        lock (_gate)
+        {
+            if (_state != 0)
+            {
+                return;
+            }
+
+            _state = 2;
+            keys = [.. _files.Values.Where(f => f is not null).Select(f => f!.Key)];
+        }
+
+        await _manager.DeleteUncommittedAsync(this, keys).ConfigureAwait(false);
+        _manager.EndSave(this, "abandoned");
+    }
+
+    private async Task<ManifestFile> AddAsync(
+        string name,
+        Func<ObjectWriteStream, ContentHash, Action<long>, CancellationToken, Task<long>> copy,
+        CancellationToken cancellationToken)
+    {
+        if (CheckpointLayout.CheckFileName(name) is { } problem)
+        {
+            throw new ArgumentException($"'{ObjectKey.Printable(name)}' is not a valid checkpoint file name: {problem}.", nameof(name));
+        }
+
+        var relativeKey = $"{WriterId}/{name}";
+        var key = StepFolder + relativeKey;
+        ObjectKey.Validate(key, nameof(name));
+        lock (_gate)
+        {
+            if (_state != 0)
+            {
+                throw new InvalidOperationException($"The save of step {Step} was already committed or abandoned.");
+            }
+
+            foreach (var other in _files.Keys)
+            {
+                if (other == name || other.StartsWith(name + "/", StringComparison.Ordinal) || name.StartsWith(other + "/", StringComparison.Ordinal))
+                {
+                    throw new ArgumentException($"The save of step {Step} already has a file '{other}', which '{name}' would duplicate or nest with.", nameof(name));
+                }
+            }
+
+            _files.Add(name, null);
+        }
+
+        try
+        {
+            var hash = new ContentHash();
+            long reported = 0;
+            void Report(long fileBytes)
+            {
+                var total = Interlocked.Add(ref _totalBytes, fileBytes - reported);
+                reported = fileBytes;
+                _progress?.Report(new TransferProgress(Step, name, fileBytes, null, total));
+            }
+
+            var writer = await _manager.Store.OpenWriteAsync(key, null, cancellationToken).ConfigureAwait(false);
+            ObjectInfo stored;
+            await using (writer.ConfigureAwait(false))
+            {
+                await copy(writer, hash, Report, cancellationToken).ConfigureAwait(false);
+                stored = await writer.CompleteAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            // The store must hold exactly what was sent.
+            if (stored.Length != hash.Length)
+            {
+                throw new CheckpointStorageException(
+                    $"The store at {_manager.Store.Location} reports {stored.Length} bytes for '{key}', but {hash.Length} bytes were sent.");
+            }
+
+            StorageTelemetry.BytesWritten.Add(hash.Length);
+            var entry = new ManifestFile(name, relativeKey, hash.Length, hash.Current());
+            lock (_gate)
+            {
+                _files[name] = entry;
+            }
+
+            return entry;
+        }
+        catch
+        {
+            lock (_gate)
+            {
+                _files.Remove(name);
+            }
+
+            await _manager.DeleteUncommittedAsync(this, [relativeKey]).ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>Hashes and counts what a user's serializer writes, on its way to the store.</summary>
+    private sealed class HashingWriteStream(ObjectWriteStream inner, ContentHash hash, Action<long> report) : Stream
+    {
+        public override bool CanRead => false;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => true;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position
+        {
+            get => hash.Length;
+            set => throw new NotSupportedException();
+        }
+
+        public override void Flush()
+        {
+        }
+
+        public override Task FlushAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
+
+        public override void Write(ReadOnlySpan<byte> buffer)
+        {
+            hash.Append(buffer);
+            inner.Write(buffer);
+            report(hash.Length);
+        }
+
+        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            hash.Append(buffer.Span);
+            await inner.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
+            report(hash.Length);
+        }
+    }
+}

@@ -1,0 +1,79 @@
+namespace Konduktor.Storage;
+
+public sealed partial class CheckpointManager
+{
+    /// <summary>
+    /// Deletes the scope's valid checkpoints that no retention policy keeps. Never deleted: the newest valid checkpoint,
+    /// the one this manager restored from, pinned steps, corrupt or unreadable checkpoints (kept for inspection), other runs
+    /// and scopes — and nothing at all while the newest step folder is not a committed, valid checkpoint.
+    /// Each deletion removes the manifest first (the checkpoint disappears at once), then its data.
+    /// </summary>
+    /// <param name="cancellationToken">Cancels the clean-up; what is deleted stays deleted, the rest stays intact.</param>
+    /// <returns>The deleted steps, newest first.</returns>
+    public async Task<IReadOnlyList<long>> ApplyRetentionAsync(CancellationToken cancellationToken = default)
+    {
+        var listing = await ListAsync(cancellationToken).ConfigureAwait(false);
+        if (listing.Count == 0)
+        {
+            return [];
+        }
+
+        if (!listing[0].IsCommitted)
+        {
+            Log.RetentionSkipped(_logger, $"the newest step {listing[0].Step} is not a committed checkpoint ({listing[0].Problem})");
+            return [];
+        }
+
+        var valid = listing.Where(c => c.IsCommitted).Select(c => c.Manifest!).ToList();
+        List<long> protectedSteps = [valid[0].Step];
+        if (RestoredStep is { } restored)
+        {
+            protectedSteps.Add(restored);
+        }
+
+        var keep = RetentionPlanner.Keep(valid, Options.Retention, protectedSteps);
+        var deleted = new List<long>();
+        foreach (var checkpoint in valid.Where(c => !keep.Contains(c.Step)))
+        {
+            if (await DeleteCheckpointAsync(checkpoint, cancellationToken).ConfigureAwait(false))
+            {
+                deleted.Add(checkpoint.Step);
+                Log.RetentionDeleted(_logger, checkpoint.Step);
+            }
+        }
+
+        return deleted;
+    }
+
+    /// <summary>Deletes one checkpoint: its manifest (only the version that was read), then the data it lists.</summary>
+    private async Task<bool> DeleteCheckpointAsync(CheckpointManifest checkpoint, CancellationToken cancellationToken)
+    {
+        var folder = CheckpointLayout.StepFolder(RunId, Scope, checkpoint.Step);
+        var manifestKey = folder + CheckpointLayout.ManifestName;
+        var current = await ReadManifestAsync(checkpoint.Step, cancellationToken).ConfigureAwait(false);
+        if (current.Manifest?.Writer != checkpoint.Writer)
+        {
+            return false; // It changed since it was listed; leave it to the next pass.
+        }
+
+        try
+        {
+            var ifMatch = Store.Capabilities.ConditionalDelete ? current.ETag : null;
+            if (!await Store.DeleteAsync(manifestKey, ifMatch, cancellationToken).ConfigureAwait(false))
+            {
+                return false;
+            }
+        }
+        catch (PreconditionFailedException)
+        {
+            return false;
+        }
+
+        foreach (var file in checkpoint.Files)
+        {
+            await Store.DeleteAsync(folder + file.Key, null, cancellationToken).ConfigureAwait(false);
+        }
+
+        return true;
+    }
+}

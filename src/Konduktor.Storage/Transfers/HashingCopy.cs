@@ -1,0 +1,82 @@
+using System.Buffers;
+
+namespace Konduktor.Storage;
+
+/// <summary>
+/// Copies a stream while hashing it: the next read overlaps the current write, buffers come from the shared pool,
+/// and a stall detector turns a read or write that makes no progress for the stall timeout into a transient failure.
+/// </summary>
+internal static class HashingCopy
+{
+    public static async Task<long> CopyAsync(
+        Stream source,
+        Stream destination,
+        ContentHash hash,
+        int bufferSize,
+        TimeSpan stallTimeout,
+        Action<long>? onProgress,
+        CancellationToken cancellationToken)
+    {
+        var current = ArrayPool<byte>.Shared.Rent(bufferSize);
+        var next = ArrayPool<byte>.Shared.Rent(bufferSize);
+        using var stall = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        Task<int>? pendingRead = null;
+        try
+        {
+            long total = 0;
+            Arm(stall, stallTimeout);
+            var read = await Guard(source.ReadAsync(current.AsMemory(0, bufferSize), stall.Token).AsTask(), stall, cancellationToken, "reading").ConfigureAwait(false);
+            while (read > 0)
+            {
+                hash.Append(current.AsSpan(0, read));
+                Arm(stall, stallTimeout);
+                var write = destination.WriteAsync(current.AsMemory(0, read), stall.Token).AsTask();
+                pendingRead = source.ReadAsync(next.AsMemory(0, bufferSize), stall.Token).AsTask();
+                await Guard(write, stall, cancellationToken, "writing").ConfigureAwait(false);
+                total += read;
+                onProgress?.Invoke(total);
+                read = await Guard(pendingRead, stall, cancellationToken, "reading").ConfigureAwait(false);
+                pendingRead = null;
+                (current, next) = (next, current);
+            }
+
+            return total;
+        }
+        finally
+        {
+            if (pendingRead is not null)
+            {
+                // The pooled buffer may only go back once nothing writes into it any more.
+                await stall.CancelAsync().ConfigureAwait(false);
+                await pendingRead.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            }
+
+            ArrayPool<byte>.Shared.Return(current);
+            ArrayPool<byte>.Shared.Return(next);
+        }
+    }
+
+    // The watchdog restarts whenever data moves; only silence longer than the timeout trips it.
+    private static void Arm(CancellationTokenSource stall, TimeSpan timeout)
+    {
+        if (timeout != Timeout.InfiniteTimeSpan)
+        {
+            stall.CancelAfter(timeout);
+        }
+    }
+
+    private static async Task<T> Guard<T>(Task<T> operation, CancellationTokenSource stall, CancellationToken caller, string what)
+    {
+        try
+        {
+            return await operation.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException e) when (!caller.IsCancellationRequested && stall.IsCancellationRequested)
+        {
+            throw new TransientStoreException($"The transfer stalled while {what}: no progress within the stall timeout.", e);
+        }
+    }
+
+    private static async Task Guard(Task operation, CancellationTokenSource stall, CancellationToken caller, string what) =>
+        await Guard(operation.ContinueWith(static t => { t.GetAwaiter().GetResult(); return 0; }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default), stall, caller, what).ConfigureAwait(false);
+}

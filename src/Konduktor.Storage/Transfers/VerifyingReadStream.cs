@@ -1,0 +1,119 @@
+namespace Konduktor.Storage;
+
+/// <summary>
+/// Reads one checkpoint file and checks it against its manifest entry as the bytes pass. The last bytes are handed
+/// over only once the whole file's length and checksum match, so a reader never finishes on unverified data;
+/// a mismatch throws <see cref="CheckpointCorruptException"/>.
+/// </summary>
+internal sealed class VerifyingReadStream(Stream inner, long step, ManifestFile file, Action<CheckpointCorruptException>? onCorrupt) : Stream
+{
+    private readonly ContentHash _hash = new();
+    private bool _verified;
+
+    public override bool CanRead => true;
+
+    public override bool CanSeek => false;
+
+    public override bool CanWrite => false;
+
+    public override long Length => file.Length;
+
+    public override long Position
+    {
+        get => _hash.Length;
+        set => throw new NotSupportedException();
+    }
+
+    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+    public override int Read(Span<byte> buffer)
+    {
+        var read = inner.Read(buffer);
+        return Check(buffer[..read], read);
+    }
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        var read = await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+        return Check(buffer.Span[..read], read);
+    }
+
+    public override void Flush()
+    {
+    }
+
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    public override void SetLength(long value) => throw new NotSupportedException();
+
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            inner.Dispose();
+        }
+
+        base.Dispose(disposing);
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        await inner.DisposeAsync().ConfigureAwait(false);
+        await base.DisposeAsync().ConfigureAwait(false);
+    }
+
+    private int Check(ReadOnlySpan<byte> data, int read)
+    {
+        if (read == 0)
+        {
+            if (!_verified && _hash.Length != file.Length)
+            {
+                Fail($"{file.Length} bytes", $"only {_hash.Length} bytes");
+            }
+
+            VerifyChecksum();
+            return 0;
+        }
+
+        if (_verified || _hash.Length + read > file.Length)
+        {
+            Fail($"{file.Length} bytes", "more bytes");
+        }
+
+        _hash.Append(data);
+        if (_hash.Length == file.Length)
+        {
+            VerifyChecksum();
+        }
+
+        return read;
+    }
+
+    private void VerifyChecksum()
+    {
+        if (_verified)
+        {
+            return;
+        }
+
+        var actual = _hash.Current();
+        if (actual != file.Checksum)
+        {
+            Fail($"checksum {file.Checksum}", $"checksum {actual}");
+        }
+
+        _verified = true;
+    }
+
+    private void Fail(string expected, string actual)
+    {
+        var error = new CheckpointCorruptException(step, file.Name, expected, actual);
+        onCorrupt?.Invoke(error);
+        throw error;
+    }
+}
