@@ -77,10 +77,11 @@ internal static class ManifestCodec
             }
 
             // A key is relative to its step folder; one that is not a plain relative key could point outside it.
-            if (ObjectKey.Check(file.Key) is { } keyProblem || CheckpointLayout.IsReservedInStep(file.Key))
+            var keyProblem = ObjectKey.Check(file.Key) ?? (CheckpointLayout.IsReservedInStep(file.Key) ? "not inside a writer folder" : null);
+            if (keyProblem is not null)
             {
                 throw new InvalidManifestException(
-                    $"file '{file.Name}' names key '{ObjectKey.Printable(file.Key)}' outside its step's data: {keyProblem ?? "a reserved name"}");
+                    $"file '{file.Name}' names key '{ObjectKey.Printable(file.Key)}' outside its step's data: {keyProblem}");
             }
 
             if (file.Length < 0)

@@ -25,17 +25,20 @@ internal static class HashingCopy
         {
             long total = 0;
             Arm(stall, stallTimeout);
-            var read = await Guard(source.ReadAsync(current.AsMemory(0, bufferSize), stall.Token).AsTask(), stall, cancellationToken, "reading").ConfigureAwait(false);
+            var firstRead = source.ReadAsync(current.AsMemory(0, bufferSize), stall.Token).AsTask();
+            await Guard(firstRead, stall, "reading", cancellationToken).ConfigureAwait(false);
+            var read = await firstRead.ConfigureAwait(false);
             while (read > 0)
             {
                 hash.Append(current.AsSpan(0, read));
                 Arm(stall, stallTimeout);
                 var write = destination.WriteAsync(current.AsMemory(0, read), stall.Token).AsTask();
                 pendingRead = source.ReadAsync(next.AsMemory(0, bufferSize), stall.Token).AsTask();
-                await Guard(write, stall, cancellationToken, "writing").ConfigureAwait(false);
+                await Guard(write, stall, "writing", cancellationToken).ConfigureAwait(false);
                 total += read;
                 onProgress?.Invoke(total);
-                read = await Guard(pendingRead, stall, cancellationToken, "reading").ConfigureAwait(false);
+                await Guard(pendingRead, stall, "reading", cancellationToken).ConfigureAwait(false);
+                read = await pendingRead.ConfigureAwait(false);
                 pendingRead = null;
                 (current, next) = (next, current);
             }
@@ -48,7 +51,7 @@ internal static class HashingCopy
             {
                 // The pooled buffer may only go back once nothing writes into it any more.
                 await stall.CancelAsync().ConfigureAwait(false);
-                await pendingRead.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                await ((Task)pendingRead).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             }
 
             ArrayPool<byte>.Shared.Return(current);
@@ -65,18 +68,15 @@ internal static class HashingCopy
         }
     }
 
-    private static async Task<T> Guard<T>(Task<T> operation, CancellationTokenSource stall, CancellationToken caller, string what)
+    private static async Task Guard(Task operation, CancellationTokenSource stall, string what, CancellationToken caller)
     {
         try
         {
-            return await operation.ConfigureAwait(false);
+            await operation.ConfigureAwait(false);
         }
         catch (OperationCanceledException e) when (!caller.IsCancellationRequested && stall.IsCancellationRequested)
         {
             throw new TransientStoreException($"The transfer stalled while {what}: no progress within the stall timeout.", e);
         }
     }
-
-    private static async Task Guard(Task operation, CancellationTokenSource stall, CancellationToken caller, string what) =>
-        await Guard(operation.ContinueWith(static t => { t.GetAwaiter().GetResult(); return 0; }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default), stall, caller, what).ConfigureAwait(false);
 }
