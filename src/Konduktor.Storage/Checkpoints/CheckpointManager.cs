@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Globalization;
+
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 

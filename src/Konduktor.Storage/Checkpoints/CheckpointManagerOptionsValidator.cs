@@ -1,4 +1,5 @@
 using System.Globalization;
+
 using Microsoft.Extensions.Options;
 
 namespace Konduktor.Storage;

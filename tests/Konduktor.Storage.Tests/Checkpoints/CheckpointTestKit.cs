@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Text;
+
 using Microsoft.Extensions.Time.Testing;
 
 namespace Konduktor.Storage.Tests;
