@@ -1,5 +1,5 @@
-using System.Runtime.CompilerServices;
 using System.IO.Hashing;
+using System.Runtime.CompilerServices;
 
 namespace Konduktor.Storage;
 
