@@ -66,8 +66,9 @@ internal sealed class FileSystemObjectWriter : ObjectWriteStream
         }
         finally
         {
-            // After a rename the temp file is gone; after a failure or a link it must not linger.
-            FileSystemCheckpointStore.TryDeleteFile(_tempPath);
+            // After a failed flush the handle is still open; after a rename the temp file is gone; after a failure or a
+            // link it must not linger.
+            await AbortAsync().ConfigureAwait(false);
         }
     }
 
