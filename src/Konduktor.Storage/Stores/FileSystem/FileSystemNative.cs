@@ -1,0 +1,162 @@
+using System.Runtime.InteropServices;
+using System.Text;
+
+namespace Konduktor.Storage;
+
+/// <summary>
+/// The few POSIX calls .NET does not expose with the semantics the store needs: link(2) for an atomic create-only
+/// publish, rename(2) with exact errors, fsync(2) of a directory, and statx(2) for the inode that versions a file.
+/// </summary>
+internal static class FileSystemNative
+{
+    internal const int ENOENT = 2;
+    internal const int EEXIST = 17;
+    private const int EPERM = 1;
+    private const int EACCES = 13;
+    private const int EROFS = 30;
+    private const int AtFdCwd = -100;
+    private const uint StatxBasicStats = 0x7ff;
+    private const int ModeTypeMask = 0xF000;
+    private const int ModeRegularFile = 0x8000;
+
+    // Cleared the first time statx is missing (old glibc, macOS); the managed fallback then versions files without an inode.
+    private static volatile bool s_statxAvailable = OperatingSystem.IsLinux();
+
+    /// <summary>Whether the POSIX calls are used (everywhere but Windows).</summary>
+    internal static bool IsPosix { get; } = !OperatingSystem.IsWindows();
+
+    /// <summary>Creates <paramref name="newPath"/> as a second name of <paramref name="oldPath"/>; fails if it exists.</summary>
+    /// <returns>0, or the errno.</returns>
+    internal static int Link(string oldPath, string newPath) => SysLink(Utf8(oldPath), Utf8(newPath)) == 0 ? 0 : Marshal.GetLastPInvokeError();
+
+    /// <summary>Atomically renames <paramref name="oldPath"/> to <paramref name="newPath"/>, replacing a file there.</summary>
+    /// <returns>0, or the errno.</returns>
+    internal static int Rename(string oldPath, string newPath) => SysRename(Utf8(oldPath), Utf8(newPath)) == 0 ? 0 : Marshal.GetLastPInvokeError();
+
+    /// <summary>Makes a directory's entries durable (after a file was linked, renamed or created in it).</summary>
+    /// <exception cref="IOException">The file system reported an error flushing the directory.</exception>
+    internal static void FlushDirectory(string path)
+    {
+        if (!IsPosix)
+        {
+            return;
+        }
+
+        var fd = SysOpen(Utf8(path), 0);
+        if (fd < 0)
+        {
+            // Durability of the entry is best effort when the directory cannot even be opened; the data itself was flushed.
+            return;
+        }
+
+        try
+        {
+            if (SysFsync(fd) != 0 && Marshal.GetLastPInvokeError() is var errno && errno is not (EROFS or 22))
+            {
+                throw Error(errno, "flush the directory", path);
+            }
+        }
+        finally
+        {
+            _ = SysClose(fd);
+        }
+    }
+
+    /// <summary>Describes a regular file (following symbolic links), or returns <see langword="false"/> when there is none.</summary>
+    internal static bool TryStat(string path, out FileIdentity identity)
+    {
+        if (s_statxAvailable)
+        {
+            try
+            {
+                var buffer = new byte[256];
+                if (SysStatx(AtFdCwd, Utf8(path), 0, StatxBasicStats, buffer) != 0)
+                {
+                    var errno = Marshal.GetLastPInvokeError();
+                    if (errno is EACCES or EPERM)
+                    {
+                        throw new UnauthorizedAccessException($"Access to '{path}' is denied.");
+                    }
+
+                    identity = default;
+                    return false;
+                }
+
+                var span = buffer.AsSpan();
+                var mode = MemoryMarshal.Read<ushort>(span[28..]);
+                var inode = MemoryMarshal.Read<ulong>(span[32..]);
+                var size = MemoryMarshal.Read<long>(span[40..]);
+                var seconds = MemoryMarshal.Read<long>(span[112..]);
+                var nanoseconds = MemoryMarshal.Read<uint>(span[120..]);
+                identity = new FileIdentity(inode, size, (seconds * 1_000_000_000L) + nanoseconds);
+                return (mode & ModeTypeMask) == ModeRegularFile;
+            }
+            catch (EntryPointNotFoundException)
+            {
+                s_statxAvailable = false;
+            }
+            catch (DllNotFoundException)
+            {
+                s_statxAvailable = false;
+            }
+        }
+
+        var info = new FileInfo(path);
+        if (!info.Exists)
+        {
+            identity = default;
+            return false;
+        }
+
+        var modified = info.LastWriteTimeUtc;
+        identity = new FileIdentity(0, info.Length, (modified.Ticks - DateTime.UnixEpoch.Ticks) * 100);
+        return true;
+    }
+
+    /// <summary>An exception for a failed call: access errors as <see cref="UnauthorizedAccessException"/>, a missing folder as <see cref="DirectoryNotFoundException"/>, the rest as <see cref="IOException"/>.</summary>
+    internal static Exception Error(int errno, string operation, string path)
+    {
+        var message = $"Could not {operation} '{path}': {Marshal.GetPInvokeErrorMessage(errno)} (errno {errno}).";
+        return errno switch
+        {
+            EACCES or EPERM => new UnauthorizedAccessException(message),
+            ENOENT => new DirectoryNotFoundException(message),
+            _ => new IOException(message, errno),
+        };
+    }
+
+    // Paths go as NUL-terminated UTF-8 bytes, which is what the kernel takes, without string marshalling.
+    private static byte[] Utf8(string path) => Encoding.UTF8.GetBytes(path + '\0');
+
+    [DllImport("libc", EntryPoint = "link", SetLastError = true)]
+    private static extern int SysLink(byte[] oldPath, byte[] newPath);
+
+    [DllImport("libc", EntryPoint = "rename", SetLastError = true)]
+    private static extern int SysRename(byte[] oldPath, byte[] newPath);
+
+    [DllImport("libc", EntryPoint = "open", SetLastError = true)]
+    private static extern int SysOpen(byte[] path, int flags);
+
+    [DllImport("libc", EntryPoint = "fsync", SetLastError = true)]
+    private static extern int SysFsync(int fd);
+
+    [DllImport("libc", EntryPoint = "close", SetLastError = true)]
+    private static extern int SysClose(int fd);
+
+    [DllImport("libc", EntryPoint = "statx", SetLastError = true)]
+    private static extern int SysStatx(int dirFd, byte[] path, int flags, uint mask, byte[] buffer);
+}
+
+/// <summary>What identifies one version of a file: a replaced file has a new inode, and usually a new size or time.</summary>
+/// <param name="Inode">The inode number (0 where the platform does not say).</param>
+/// <param name="Length">The size in bytes.</param>
+/// <param name="ModifiedUnixNanoseconds">The last write time, in nanoseconds since the Unix epoch.</param>
+internal readonly record struct FileIdentity(ulong Inode, long Length, long ModifiedUnixNanoseconds)
+{
+    /// <summary>The opaque version token.</summary>
+    public string ETag => $"{Inode:x}-{Length:x}-{ModifiedUnixNanoseconds:x}";
+
+    /// <summary>The last write time.</summary>
+    public DateTimeOffset LastModified =>
+        DateTimeOffset.UnixEpoch.AddTicks(ModifiedUnixNanoseconds / 100);
+}

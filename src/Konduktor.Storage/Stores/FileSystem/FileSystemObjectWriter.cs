@@ -1,0 +1,112 @@
+namespace Konduktor.Storage;
+
+/// <summary>Streams into a temporary file of a <see cref="FileSystemCheckpointStore"/> and publishes it on completion.</summary>
+internal sealed class FileSystemObjectWriter : ObjectWriteStream
+{
+    private readonly FileSystemCheckpointStore _store;
+    private readonly string _key;
+    private readonly string _tempPath;
+    private readonly bool _createOnly;
+    private readonly FileStream _file;
+    private long _written;
+    private bool _done;
+
+    internal FileSystemObjectWriter(FileSystemCheckpointStore store, string key, string tempPath, bool createOnly)
+    {
+        _store = store;
+        _key = key;
+        _tempPath = tempPath;
+        _createOnly = createOnly;
+        _file = new FileStream(tempPath, FileMode.CreateNew, FileAccess.Write, FileShare.None, 256 * 1024, FileOptions.Asynchronous);
+    }
+
+    public override string Key => _key;
+
+    public override long BytesWritten => _written;
+
+    public override bool CanWrite => !_done;
+
+    public override void Write(ReadOnlySpan<byte> buffer)
+    {
+        ThrowIfDone();
+        _file.Write(buffer);
+        _written += buffer.Length;
+    }
+
+    public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        ThrowIfDone();
+        cancellationToken.ThrowIfCancellationRequested();
+        await _file.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
+        _written += buffer.Length;
+    }
+
+    public override async Task<ObjectInfo> CompleteAsync(CancellationToken cancellationToken = default)
+    {
+        if (_done)
+        {
+            throw new InvalidOperationException($"The writer of '{ObjectKey.Printable(_key)}' was already completed or disposed.");
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+        _done = true;
+        try
+        {
+            await _file.FlushAsync(cancellationToken).ConfigureAwait(false);
+
+            // The data must be on disk before its name is: otherwise a crash could leave a published but empty file.
+            _file.Flush(flushToDisk: true);
+            await _file.DisposeAsync().ConfigureAwait(false);
+            cancellationToken.ThrowIfCancellationRequested();
+            return _store.Publish(_key, _tempPath, _createOnly);
+        }
+        catch (UnauthorizedAccessException ex)
+        {
+            throw _store.AccessDenied(ex.Message, ex);
+        }
+        finally
+        {
+            // After a failed flush the handle is still open; after a rename the temp file is gone; after a failure or a
+            // link it must not linger.
+            await AbortAsync().ConfigureAwait(false);
+        }
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        if (!_done)
+        {
+            _done = true;
+            await AbortAsync().ConfigureAwait(false);
+        }
+
+        await base.DisposeAsync().ConfigureAwait(false);
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing && !_done)
+        {
+            _done = true;
+            AbortAsync().AsTask().GetAwaiter().GetResult();
+        }
+
+        base.Dispose(disposing);
+    }
+
+    private async ValueTask AbortAsync()
+    {
+        try
+        {
+            await _file.DisposeAsync().ConfigureAwait(false);
+        }
+        catch (IOException)
+        {
+            // Flushing buffered bytes of an abandoned write can fail (disk full); they are discarded either way.
+        }
+
+        FileSystemCheckpointStore.TryDeleteFile(_tempPath);
+    }
+
+    private void ThrowIfDone() => ObjectDisposedException.ThrowIf(_done, this);
+}
