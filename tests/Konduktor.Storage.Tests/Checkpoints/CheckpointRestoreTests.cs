@@ -1,4 +1,5 @@
 using System.Text;
+
 using static Konduktor.Storage.Tests.CheckpointTestKit;
 
 namespace Konduktor.Storage.Tests;
