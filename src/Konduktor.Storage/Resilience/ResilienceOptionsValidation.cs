@@ -22,7 +22,7 @@ internal static class ResilienceOptionsValidation
         }
     }
 
-    /// <summary>Single-value checks; the same bounds as the <c>[Range]</c> attributes, for use without DI.</summary>
+    /// <summary>Single-value checks with the same bounds as the <c>[Range]</c> attributes, but naming the key and the value.</summary>
     internal static IEnumerable<Problem> RangeProblems(ResilienceOptions o)
     {
         if (o.MaxRetryAttempts is < 0 or > 100)
@@ -48,7 +48,7 @@ internal static class ResilienceOptionsValidation
         }
     }
 
-    /// <summary>Relations between values; also reported by the DI validator through <see cref="System.ComponentModel.DataAnnotations.IValidatableObject"/>.</summary>
+    /// <summary>Relations between values.</summary>
     internal static IEnumerable<Problem> CrossFieldProblems(ResilienceOptions o)
     {
         if (o.BaseDelay > o.MaxDelay)
