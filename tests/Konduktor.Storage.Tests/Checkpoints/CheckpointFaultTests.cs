@@ -1,5 +1,7 @@
 using System.Net.Sockets;
+
 using Konduktor.Storage.Testing;
+
 using static Konduktor.Storage.Tests.CheckpointTestKit;
 
 namespace Konduktor.Storage.Tests;

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
+
 using static Konduktor.Storage.Tests.CheckpointTestKit;
 
 namespace Konduktor.Storage.Tests;
