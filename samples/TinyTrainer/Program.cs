@@ -11,8 +11,7 @@ using TinyTrainer;
 using TinyTrainer.Checkpointing;
 using TinyTrainer.Launcher;
 
-// appsettings.json sits beside the executable; the working directory only decides where ".checkpoints" goes.
-var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = args, ContentRootPath = AppContext.BaseDirectory });
+var builder = Host.CreateApplicationBuilder(args);
 
 TrainerOptions options;
 try
@@ -36,7 +35,9 @@ if (string.IsNullOrWhiteSpace(builder.Configuration[LocationKey]))
     builder.Configuration.AddInMemoryCollection([new(LocationKey, Path.Combine(Directory.GetCurrentDirectory(), ".checkpoints"))]);
 }
 
-// Every log line goes to stderr, one line each, so stdout carries only the trainer's own report.
+// Warnings (a skipped checkpoint, a retried request) show; the host's start-up chatter does not. Every log line goes to
+// stderr, one line each, so stdout carries only the trainer's own report. Logging__LogLevel__Default=Information overrides.
+builder.Logging.SetMinimumLevel(LogLevel.Warning);
 builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
 builder.Services.Configure<ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
 builder.Services.AddSingleton(options);

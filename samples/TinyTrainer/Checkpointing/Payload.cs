@@ -33,7 +33,12 @@ internal static class Payload
         }
     }
 
-    /// <summary>Reads <paramref name="source"/> to its end and checks it is exactly what <see cref="WriteAsync"/> wrote.</summary>
+    /// <summary>
+    /// Reads <paramref name="source"/> to its end and checks it is exactly what <see cref="WriteAsync"/> wrote. A difference
+    /// is reported only after the last byte: a checkpoint stream checks its checksum there, so damage in the store
+    /// surfaces as the library's <see cref="Konduktor.Storage.CheckpointCorruptException"/> (and the manager then passes
+    /// over that checkpoint) rather than as a difference found here first.
+    /// </summary>
     public static async Task VerifyAsync(Stream source, long step, long length, CancellationToken cancellationToken)
     {
         var generator = Generator(step);
@@ -41,25 +46,25 @@ internal static class Payload
         var actual = ArrayPool<byte>.Shared.Rent(ChunkSize);
         try
         {
-            for (long done = 0; done < length; done += ChunkSize)
+            long? firstDifference = null;
+            long done = 0;
+            int read;
+            while ((read = await source.ReadAtLeastAsync(actual.AsMemory(0, ChunkSize), ChunkSize, throwOnEndOfStream: false, cancellationToken)) > 0)
             {
-                var size = (int)Math.Min(ChunkSize, length - done);
-                var read = await source.ReadAtLeastAsync(actual.AsMemory(0, size), size, throwOnEndOfStream: false, cancellationToken);
-                if (read < size)
+                var size = (int)Math.Clamp(length - done, 0, read);
+                Fill(generator, expected.AsSpan(0, size));
+                if (firstDifference is null && (size < read || !expected.AsSpan(0, size).SequenceEqual(actual.AsSpan(0, size))))
                 {
-                    throw new InvalidDataException($"The payload of step {step} ends after {done + read} bytes; expected {length}.");
+                    firstDifference = done;
                 }
 
-                Fill(generator, expected.AsSpan(0, size));
-                if (!expected.AsSpan(0, size).SequenceEqual(actual.AsSpan(0, size)))
-                {
-                    throw new InvalidDataException($"The payload of step {step} differs from the generator's bytes in the chunk at offset {done}.");
-                }
+                done += read;
             }
 
-            if (await source.ReadAsync(actual.AsMemory(0, 1), cancellationToken) != 0)
+            if (done != length || firstDifference is not null)
             {
-                throw new InvalidDataException($"The payload of step {step} is longer than {length} bytes.");
+                throw new InvalidDataException(
+                    $"The payload of step {step} ({done} bytes) differs from the generator's {length} bytes in the chunk at offset {firstDifference ?? done}.");
             }
         }
         finally
