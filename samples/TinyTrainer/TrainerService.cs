@@ -32,6 +32,12 @@ internal sealed class TrainerService(CheckpointManager manager, JobContext job, 
             await Console.Error.WriteLineAsync("stopped before training finished; the last committed checkpoint stays the resume point");
             Environment.ExitCode = 1;
         }
+        catch (Exception e) when (e is CheckpointStorageException or IOException)
+        {
+            // The store failed (after the library's retries): the message says what and where; a restart may help.
+            await Console.Error.WriteLineAsync($"training failed: {e.GetType().Name}: {e.Message}");
+            Environment.ExitCode = 1;
+        }
         catch (Exception e)
         {
             await Console.Error.WriteLineAsync($"training failed: {e}");

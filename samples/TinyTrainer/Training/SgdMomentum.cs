@@ -1,7 +1,7 @@
 namespace TinyTrainer.Training;
 
 /// <summary>Stochastic gradient descent with momentum. Its velocity buffer is optimizer state a checkpoint must keep.</summary>
-internal sealed class SgdMomentum(double[] velocity, double learningRate = 0.05, double momentum = 0.9)
+internal sealed class SgdMomentum(double[] velocity, double learningRate = 0.03, double momentum = 0.9)
 {
     public double[] Velocity { get; } = velocity;
 

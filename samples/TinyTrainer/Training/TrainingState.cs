@@ -10,7 +10,7 @@ namespace TinyTrainer.Training;
 internal sealed class TrainingState
 {
     private const ulong Seed = 42;
-    private const int BatchSize = 32;
+    private const int BatchSize = 256;
 
     private readonly double[] _gradient = new double[Mlp.ParameterCount];
 
