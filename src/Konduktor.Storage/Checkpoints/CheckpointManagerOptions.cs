@@ -4,6 +4,16 @@ namespace Konduktor.Storage;
 /// <summary>How a <see cref="CheckpointManager"/> names, keeps and protects checkpoints (configuration section <c>Konduktor:Checkpoints</c>).</summary>
 public sealed class CheckpointManagerOptions
 {
+    /// <summary>The configuration section these options are bound from.</summary>
+    public const string SectionName = "Konduktor:Checkpoints";
+
+    /// <summary>
+    /// Where checkpoints live, used by <c>AddKonduktorCheckpoints</c> to pick the store: <c>file:///abs/dir</c> (or a local
+    /// path, absolute or relative to the current directory), <c>memory://name</c>, <c>s3://bucket/prefix</c>,
+    /// <c>gs://bucket/prefix</c>. A <see cref="CheckpointManager"/> constructed by hand is given its store instead.
+    /// </summary>
+    public string? Location { get; set; }
+
     /// <summary>The run id; overrides <see cref="JobContext.JobName"/>. One of the two is required. Must be stable across restarts.</summary>
     public string? RunId { get; set; }
 
