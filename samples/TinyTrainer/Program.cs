@@ -8,7 +8,6 @@ using Microsoft.Extensions.Logging.Console;
 using Microsoft.Extensions.Options;
 
 using TinyTrainer;
-using TinyTrainer.Checkpointing;
 using TinyTrainer.Launcher;
 
 var builder = Host.CreateApplicationBuilder(args);
@@ -49,7 +48,8 @@ try
     // Resolve now so that a bad variable or option is one clear message and exit code 2, before anything runs.
     host.Services.GetRequiredService<CheckpointManager>();
 }
-catch (Exception e) when (e is CheckpointConfigurationException or OptionsValidationException or CheckpointStorageException)
+catch (Exception e) when (e is CheckpointConfigurationException or OptionsValidationException or CheckpointStorageException
+    or InvalidOperationException) // the configuration binder's "cannot convert 'abc' at 'Konduktor:Checkpoints:BufferSize'"
 {
     return ConfigurationError(e);
 }

@@ -11,6 +11,8 @@ public sealed class ConfigurationErrorTests : IDisposable
     [InlineData(new[] { "RESTART_ATTEMPT=abc" }, "RESTART_ATTEMPT", "abc")]
     [InlineData(new[] { "JOB_COMPLETION_INDEX=1", "NUM_NODES=1" }, "JOB_COMPLETION_INDEX", "1")]
     [InlineData(new[] { "Konduktor__Checkpoints__Location=ftp://x/y" }, "Konduktor:Checkpoints:Location", "ftp://x/y")]
+    [InlineData(new[] { "Konduktor__Checkpoints__BufferSize=abc" }, "Konduktor:Checkpoints:BufferSize", "abc")]
+    [InlineData(new[] { "Konduktor__Checkpoints__Retention__KeepLast=-1" }, "Retention:KeepLast", "-1")]
     [InlineData(new[] { "Trainer__Steps=-1" }, "Trainer:Steps", "-1")]
     [InlineData(new[] { "Trainer__CheckpointEvery=0" }, "Trainer:CheckpointEvery", "0")]
     [InlineData(new[] { "Trainer__PayloadMiB=lots" }, "Trainer:PayloadMiB", "lots")]
