@@ -18,7 +18,8 @@ internal static class TrainerCheckpoints
     public const string StateFile = "trainer.json";
 
     /// <summary>Saves the state as one checkpoint: model, optimizer and generator as files, the loss as metadata.</summary>
-    public static async Task<CheckpointManifest> SaveAsync(CheckpointManager manager, TrainingState state, int payloadMiB, CancellationToken cancellationToken)
+    public static async Task<CheckpointManifest> SaveAsync(
+        CheckpointManager manager, TrainingState state, double loss, int payloadMiB, CancellationToken cancellationToken)
     {
         await using var save = await manager.BeginSaveAsync(state.Step, cancellationToken: cancellationToken);
         var weights = TrainingState.ToBytes(state.Model.Parameters);
@@ -33,7 +34,7 @@ internal static class TrainerCheckpoints
             await save.AddFileAsync(Payload.FileName, (stream, ct) => Payload.WriteAsync(stream, state.Step, payloadMiB * (long)Payload.ChunkSize, ct), cancellationToken);
         }
 
-        var metadata = new Dictionary<string, string> { ["loss"] = state.Loss?.ToString("R", CultureInfo.InvariantCulture) ?? "" };
+        var metadata = new Dictionary<string, string> { ["loss"] = loss.ToString("R", CultureInfo.InvariantCulture) };
         return await save.CommitAsync(metadata, cancellationToken);
     }
 
