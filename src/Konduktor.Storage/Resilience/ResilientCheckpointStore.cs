@@ -21,7 +21,7 @@ namespace Konduktor.Storage;
 /// Reads and listings may fail <see cref="ResilienceOptions.MaxRetryAttempts"/> times in a row without progress before giving up
 /// with <see cref="RetriesExhaustedException"/>; any progress resets that count, so a long restore survives sporadic resets.
 /// </remarks>
-public sealed class ResilientCheckpointStore : ICheckpointStore
+public sealed class ResilientCheckpointStore : ICheckpointStore, IPendingUploadStore
 {
     private readonly ICheckpointStore _inner;
     private readonly StoreRetryPolicy _policy;
@@ -156,6 +156,40 @@ public sealed class ResilientCheckpointStore : ICheckpointStore
     }
 
     /// <summary>The operation names used in metrics and messages.</summary>
+    /// <inheritdoc />
+    /// <remarks>Lists nothing when the wrapped store keeps no pending uploads.</remarks>
+    public async IAsyncEnumerable<PendingUpload> ListPendingUploadsAsync(string keyPrefix, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        if (_inner is not IPendingUploadStore pending)
+        {
+            yield break;
+        }
+
+        var uploads = await _policy.ExecuteAsync(
+            Operations.List,
+            async ct =>
+            {
+                var list = new List<PendingUpload>();
+                await foreach (var upload in pending.ListPendingUploadsAsync(keyPrefix, ct).ConfigureAwait(false))
+                {
+                    list.Add(upload);
+                }
+
+                return list;
+            },
+            cancellationToken).ConfigureAwait(false);
+        foreach (var upload in uploads)
+        {
+            yield return upload;
+        }
+    }
+
+    /// <inheritdoc />
+    public Task AbortPendingUploadAsync(PendingUpload upload, CancellationToken cancellationToken = default) =>
+        _inner is IPendingUploadStore pending
+            ? _policy.ExecuteAsync(Operations.Delete, ct => pending.AbortPendingUploadAsync(upload, ct), cancellationToken)
+            : Task.CompletedTask;
+
     internal static class Operations
     {
         public const string Put = "put";

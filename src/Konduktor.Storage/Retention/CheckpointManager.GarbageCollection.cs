@@ -4,14 +4,16 @@ namespace Konduktor.Storage;
 /// <param name="DryRun">Whether this was a dry run (nothing deleted).</param>
 /// <param name="Objects">The uncommitted objects found (deleted, unless a dry run).</param>
 /// <param name="Bytes">Their total length.</param>
-public sealed record GarbageCollectionResult(bool DryRun, IReadOnlyList<ObjectInfo> Objects, long Bytes);
+/// <param name="PendingUploads">Stale interrupted uploads found (aborted, unless a dry run), on stores that keep them (S3).</param>
+public sealed record GarbageCollectionResult(bool DryRun, IReadOnlyList<ObjectInfo> Objects, long Bytes, IReadOnlyList<PendingUpload> PendingUploads);
 
 public sealed partial class CheckpointManager
 {
     /// <summary>
     /// Finds the scope's uncommitted data — writer folders no manifest (live or quarantined) points at, whose newest object
     /// is older than the grace period, and that no save of this process is writing — and deletes it.
-    /// Steps whose manifest cannot be read are left alone.
+    /// Steps whose manifest cannot be read are left alone. On stores that keep interrupted uploads apart
+    /// (<see cref="IPendingUploadStore"/>), uploads under the scope started before the grace period are aborted too.
     /// </summary>
     /// <param name="dryRun">List what would be deleted without deleting anything.</param>
     /// <param name="gracePeriod">Overrides <see cref="CheckpointManagerOptions.GarbageGracePeriod"/>.</param>
@@ -70,17 +72,34 @@ public sealed partial class CheckpointManager
             }
         }
 
+        var stale = new List<PendingUpload>();
+        if (Store is IPendingUploadStore pending)
+        {
+            await foreach (var upload in pending.ListPendingUploadsAsync(scopePrefix, cancellationToken).ConfigureAwait(false))
+            {
+                if (upload.Started < cutoff && !_activeWriters.Keys.Any(w => upload.Key.StartsWith(w, StringComparison.Ordinal)))
+                {
+                    stale.Add(upload);
+                }
+            }
+        }
+
         if (!dryRun)
         {
             foreach (var item in garbage)
             {
                 await Store.DeleteAsync(item.Key, null, cancellationToken).ConfigureAwait(false);
             }
+
+            foreach (var upload in stale)
+            {
+                await ((IPendingUploadStore)Store).AbortPendingUploadAsync(upload, cancellationToken).ConfigureAwait(false);
+            }
         }
 
         var bytes = garbage.Sum(o => o.Length);
-        Log.GarbageCollected(_logger, dryRun ? "dry run found" : "deleted", garbage.Count, bytes, grace);
-        return new GarbageCollectionResult(dryRun, garbage, bytes);
+        Log.GarbageCollected(_logger, dryRun ? "dry run found" : "deleted", garbage.Count, bytes, stale.Count, grace);
+        return new GarbageCollectionResult(dryRun, garbage, bytes, stale);
     }
 
     /// <summary>

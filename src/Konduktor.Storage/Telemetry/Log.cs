@@ -35,8 +35,8 @@ internal static partial class Log
     [LoggerMessage(10, LogLevel.Warning, "Retention after saving step {Step} failed; the checkpoint is committed.")]
     public static partial void RetentionFailed(ILogger logger, Exception exception, long step);
 
-    [LoggerMessage(11, LogLevel.Information, "Garbage collection {Mode}: {Count} object(s), {Bytes} bytes of uncommitted data older than {Grace}.")]
-    public static partial void GarbageCollected(ILogger logger, string mode, int count, long bytes, TimeSpan grace);
+    [LoggerMessage(11, LogLevel.Information, "Garbage collection {Mode}: {Count} object(s), {Bytes} bytes of uncommitted data and {Uploads} interrupted upload(s) older than {Grace}.")]
+    public static partial void GarbageCollected(ILogger logger, string mode, int count, long bytes, int uploads, TimeSpan grace);
 
     [LoggerMessage(12, LogLevel.Warning, "Garbage collection leaves step {Step} alone: its manifest cannot be read ({Detail}).")]
     public static partial void GarbageStepUnreadable(ILogger logger, long step, string detail);

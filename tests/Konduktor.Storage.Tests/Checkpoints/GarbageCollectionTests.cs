@@ -124,4 +124,64 @@ public sealed class GarbageCollectionTests
 
         await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => manager.CollectGarbageAsync(gracePeriod: TimeSpan.FromSeconds(-1)));
     }
+
+    [Fact]
+    public async Task CollectGarbageAsync_StoreWithPendingUploads_AbortsOnlyStaleOnesOfThisScope()
+    {
+        var store = new PendingUploadsStore(_store);
+        var manager = Manager(store, time: _clock);
+        var stale = new PendingUpload($"{Run}/rank-00000/step-000000000004/a0-old/model.bin", "u1", _clock.GetUtcNow());
+        var otherScope = new PendingUpload($"{Run}/rank-00001/step-000000000004/a0-old/model.bin", "u2", _clock.GetUtcNow());
+        store.Pending.AddRange([stale, otherScope]);
+        _clock.Advance(TimeSpan.FromHours(2));
+        var young = new PendingUpload($"{Run}/rank-00000/step-000000000005/a0-new/model.bin", "u3", _clock.GetUtcNow());
+        store.Pending.Add(young);
+
+        var dry = await manager.CollectGarbageAsync(dryRun: true);
+        var real = await manager.CollectGarbageAsync();
+
+        Assert.Equal([stale], dry.PendingUploads);
+        Assert.Equal([stale], real.PendingUploads);
+        Assert.Equal([otherScope, young], store.Pending);
+    }
+
+    /// <summary>An in-memory store that also keeps interrupted uploads apart from its objects, as S3 does.</summary>
+    private sealed class PendingUploadsStore(InMemoryCheckpointStore inner) : ICheckpointStore, IPendingUploadStore
+    {
+        public List<PendingUpload> Pending { get; } = [];
+
+        public Uri Location => inner.Location;
+
+        public StoreCapabilities Capabilities => inner.Capabilities;
+
+        public Task<ObjectInfo> PutAsync(string key, Stream content, ObjectWriteOptions? options = null, CancellationToken cancellationToken = default) =>
+            inner.PutAsync(key, content, options, cancellationToken);
+
+        public Task<ObjectWriteStream> OpenWriteAsync(string key, ObjectWriteOptions? options = null, CancellationToken cancellationToken = default) =>
+            inner.OpenWriteAsync(key, options, cancellationToken);
+
+        public Task<Stream> OpenReadAsync(string key, ByteRange? range = null, CancellationToken cancellationToken = default) => inner.OpenReadAsync(key, range, cancellationToken);
+
+        public Task<ObjectInfo?> StatAsync(string key, CancellationToken cancellationToken = default) => inner.StatAsync(key, cancellationToken);
+
+        public IAsyncEnumerable<StoreEntry> ListAsync(string prefix, ListOptions? options = null, CancellationToken cancellationToken = default) =>
+            inner.ListAsync(prefix, options, cancellationToken);
+
+        public Task<bool> DeleteAsync(string key, string? ifMatch = null, CancellationToken cancellationToken = default) => inner.DeleteAsync(key, ifMatch, cancellationToken);
+
+        public async IAsyncEnumerable<PendingUpload> ListPendingUploadsAsync(string keyPrefix, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+        {
+            await Task.Yield();
+            foreach (var upload in Pending.Where(u => u.Key.StartsWith(keyPrefix, StringComparison.Ordinal)).ToList())
+            {
+                yield return upload;
+            }
+        }
+
+        public Task AbortPendingUploadAsync(PendingUpload upload, CancellationToken cancellationToken = default)
+        {
+            Pending.Remove(upload);
+            return Task.CompletedTask;
+        }
+    }
 }
