@@ -1,0 +1,64 @@
+using Konduktor.Storage;
+
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Console;
+using Microsoft.Extensions.Options;
+
+using TinyTrainer;
+using TinyTrainer.Launcher;
+
+var builder = Host.CreateApplicationBuilder(args);
+
+TrainerOptions options;
+try
+{
+    options = TrainerOptions.Read(builder.Configuration);
+}
+catch (CheckpointConfigurationException e)
+{
+    return ConfigurationError(e);
+}
+
+if (string.IsNullOrEmpty(Environment.GetEnvironmentVariable("KONDUKTOR_JOB_NAME")))
+{
+    // Not in a pod: play Konduktor locally, running this same program as the pod.
+    return await LocalKonduktor.RunAsync(args, options.MaxRestarts);
+}
+
+const string LocationKey = "Konduktor:Checkpoints:Location";
+if (string.IsNullOrWhiteSpace(builder.Configuration[LocationKey]))
+{
+    builder.Configuration.AddInMemoryCollection([new(LocationKey, Path.Combine(Directory.GetCurrentDirectory(), ".checkpoints"))]);
+}
+
+// Warnings (a skipped checkpoint, a retried request) show; the host's start-up chatter does not. Every log line goes to
+// stderr, one line each, so stdout carries only the trainer's own report. Logging__LogLevel__Default=Information overrides.
+builder.Logging.SetMinimumLevel(LogLevel.Warning);
+builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
+builder.Services.Configure<ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+builder.Services.AddSingleton(options);
+builder.Services.AddKonduktorCheckpoints(builder.Configuration);
+builder.Services.AddHostedService<TrainerService>();
+using var host = builder.Build();
+try
+{
+    // Resolve now so that a bad variable or option is one clear message and exit code 2, before anything runs.
+    host.Services.GetRequiredService<CheckpointManager>();
+}
+catch (Exception e) when (e is CheckpointConfigurationException or OptionsValidationException or CheckpointStorageException
+    or InvalidOperationException) // the configuration binder's "cannot convert 'abc' at 'Konduktor:Checkpoints:BufferSize'"
+{
+    return ConfigurationError(e);
+}
+
+await host.RunAsync();
+return Environment.ExitCode;
+
+static int ConfigurationError(Exception e)
+{
+    Console.Error.WriteLine($"configuration error: {e.Message}");
+    return 2;
+}
