@@ -60,8 +60,10 @@ public sealed class RestoreResult
 /// <summary>
 /// The newest checkpoint whose manifest and file lengths check out, opened for reading as streams. Every stream
 /// verifies its file's checksum as it is read and throws <see cref="CheckpointCorruptException"/> before handing over
-/// unverified final bytes; the manager then remembers the step as corrupt, and the next
-/// <see cref="CheckpointManager.OpenLatestAsync"/> passes over it.
+/// the file's final bytes unverified; the manager then remembers the step as corrupt, and the next
+/// <see cref="CheckpointManager.OpenLatestAsync"/> passes over it. Bytes delivered before the end are not yet verified:
+/// trust what was read only once the stream has reached its end without an exception (or restore to a directory,
+/// which swaps in only verified files).
 /// </summary>
 public sealed class CheckpointReader
 {

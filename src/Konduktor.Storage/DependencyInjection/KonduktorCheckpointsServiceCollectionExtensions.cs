@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Text.RegularExpressions;
 
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -9,7 +10,7 @@ using Microsoft.Extensions.Options;
 namespace Konduktor.Storage;
 
 /// <summary>Registers Konduktor.Storage in a service collection.</summary>
-public static class KonduktorCheckpointsServiceCollectionExtensions
+public static partial class KonduktorCheckpointsServiceCollectionExtensions
 {
     /// <summary>
     /// Registers <see cref="JobContext"/> (from the environment), the <see cref="ICheckpointStore"/> chosen by the
@@ -52,7 +53,7 @@ public static class KonduktorCheckpointsServiceCollectionExtensions
         services.TryAddSingleton(sp => new CheckpointManager(
             sp.GetRequiredService<ICheckpointStore>(),
             sp.GetRequiredService<JobContext>(),
-            sp.GetRequiredService<IOptions<CheckpointManagerOptions>>().Value,
+            BoundOptions(sp),
             sp.GetService<ILogger<CheckpointManager>>(),
             sp.GetRequiredService<TimeProvider>()));
 
@@ -69,12 +70,35 @@ public static class KonduktorCheckpointsServiceCollectionExtensions
 
     private static ICheckpointStore CreateStore(IServiceProvider services)
     {
-        var options = services.GetRequiredService<IOptions<CheckpointManagerOptions>>().Value;
-        var location = CheckpointLocation.Parse(options.Location);
+        var location = CheckpointLocation.Parse(BoundOptions(services).Location);
         var registration = services.GetServices<CheckpointStoreRegistration>().LastOrDefault(r => r.Scheme == location.Scheme)
             ?? throw LocationValidator.Unsupported(location, services.GetServices<CheckpointStoreRegistration>());
-        return registration.Factory(services, location);
+        try
+        {
+            return registration.Factory(services, location);
+        }
+        catch (ArgumentException e)
+        {
+            throw new CheckpointConfigurationException($"{CheckpointManagerOptions.SectionName}:Location", location.Text, $"a usable location ({e.Message})");
+        }
     }
+
+    /// <summary>The options, with a value the binder cannot convert reported like every other invalid value.</summary>
+    private static CheckpointManagerOptions BoundOptions(IServiceProvider services)
+    {
+        try
+        {
+            return services.GetRequiredService<IOptions<CheckpointManagerOptions>>().Value;
+        }
+        catch (InvalidOperationException e) when (BinderFailure().Match(e.Message) is { Success: true } match)
+        {
+            throw new CheckpointConfigurationException(match.Groups["key"].Value, match.Groups["value"].Value, $"a value of type {match.Groups["type"].Value}");
+        }
+    }
+
+    // "Failed to convert configuration value 'abc' at 'Konduktor:Checkpoints:BufferSize' to type 'System.Int32'."
+    [GeneratedRegex("value '(?<value>.*)' at '(?<key>[^']*)' to type '(?<type>[^']*)'", RegexOptions.CultureInvariant)]
+    private static partial Regex BinderFailure();
 
     private sealed class KonduktorCheckpointsBuilder(IServiceCollection services) : IKonduktorCheckpointsBuilder
     {

@@ -237,4 +237,27 @@ public sealed class AddKonduktorCheckpointsTests
     {
         Assert.Equal("runs/llama", CheckpointLocation.Parse("s3://b/runs/llama/").Prefix);
     }
+
+    [Fact]
+    public void Resolve_ValueTheBinderCannotConvert_ThrowsNamingKeyValueAndType()
+    {
+        using var provider = Build(new() { ["Konduktor:Checkpoints:Location"] = "memory://x", ["Konduktor:Checkpoints:BufferSize"] = "abc" });
+
+        var error = Assert.Throws<CheckpointConfigurationException>(() => provider.GetRequiredService<CheckpointManager>());
+
+        Assert.Equal(("Konduktor:Checkpoints:BufferSize", "abc"), (error.Key, error.Value));
+        Assert.Contains("System.Int32", error.Message);
+    }
+
+    [Fact]
+    public void Resolve_LocationThatIsAFile_ThrowsNamingTheLocation()
+    {
+        var file = Path.GetTempFileName();
+        using var provider = Build(new() { ["Konduktor:Checkpoints:Location"] = file });
+
+        var error = Assert.Throws<CheckpointConfigurationException>(() => provider.GetRequiredService<CheckpointManager>());
+
+        Assert.Equal("Konduktor:Checkpoints:Location", error.Key);
+        Assert.Contains("is a file", error.Message);
+    }
 }

@@ -52,13 +52,18 @@ public sealed class FileSystemCheckpointStore : ICheckpointStore
 
     /// <summary>Creates a store rooted at an absolute directory, which is created on the first write if missing.</summary>
     /// <param name="rootDirectory">An absolute path, e.g. <c>/data/checkpoints</c>.</param>
-    /// <exception cref="ArgumentException">The path is empty or not absolute.</exception>
+    /// <exception cref="ArgumentException">The path is empty, not absolute, or an existing file.</exception>
     public FileSystemCheckpointStore(string rootDirectory)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(rootDirectory);
         if (!Path.IsPathFullyQualified(rootDirectory))
         {
             throw new ArgumentException($"The root directory '{rootDirectory}' is not an absolute path.", nameof(rootDirectory));
+        }
+
+        if (File.Exists(rootDirectory))
+        {
+            throw new ArgumentException($"The root directory '{rootDirectory}' is a file, not a directory.", nameof(rootDirectory));
         }
 
         var full = Path.GetFullPath(rootDirectory);
