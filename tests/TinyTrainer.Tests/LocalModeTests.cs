@@ -32,10 +32,10 @@ public sealed class LocalModeTests : IDisposable
     public async Task Run_CrashEveryAttempt_GivesUpAfterMaxRestarts()
     {
         // CrashAtStep applies only to attempt 0, so every later attempt succeeds; a crash on each attempt needs a
-        // failure that does not depend on the attempt: a store path that is a file.
+        // failure that does not depend on the attempt: a store path under a file, which fails at the first write.
         File.WriteAllText(_temp.Combine("not-a-directory"), "");
         var local = await TrainerProcess.RunAsync(
-            _temp.Path, new Dictionary<string, string>(), $"--Konduktor:Checkpoints:Location={_temp.Combine("not-a-directory")}", "--Trainer:MaxRestarts=1");
+            _temp.Path, new Dictionary<string, string>(), $"--Konduktor:Checkpoints:Location={_temp.Combine("not-a-directory", "checkpoints")}", "--Trainer:MaxRestarts=1");
 
         Assert.NotEqual(0, local.ExitCode);
         Assert.Contains(local.StdoutLines, l => l.Contains("giving up after 1 restart(s)", StringComparison.Ordinal));

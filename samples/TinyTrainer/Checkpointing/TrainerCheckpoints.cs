@@ -39,30 +39,13 @@ internal static class TrainerCheckpoints
     }
 
     /// <summary>
-    /// Restores the newest checkpoint whose every file reads back intact. A file that fails its checksum while it is read
-    /// makes the manager pass over that checkpoint, so asking again falls back to the next older one.
+    /// Restores the newest checkpoint whose every file reads back intact: a file that fails its checksum while it is read
+    /// makes the library pass over that checkpoint and load the next older one.
     /// </summary>
     public static async Task<Resumed> ResumeAsync(CheckpointManager manager, CancellationToken cancellationToken)
     {
-        var corrupt = new Dictionary<long, SkippedCheckpoint>();
-        while (true)
-        {
-            var reader = await manager.OpenLatestAsync(cancellationToken);
-            var skipped = reader.Skipped.Select(s => corrupt.GetValueOrDefault(s.Step, s)).ToList();
-            if (!reader.Found)
-            {
-                return new Resumed(null, skipped);
-            }
-
-            try
-            {
-                return new Resumed(await ReadAsync(reader, cancellationToken), skipped);
-            }
-            catch (CheckpointCorruptException e)
-            {
-                corrupt[reader.Step.Value] = new SkippedCheckpoint(reader.Step.Value, SkipReason.ChecksumMismatch, e.Message);
-            }
-        }
+        var loaded = await manager.LoadLatestAsync(ReadAsync, cancellationToken);
+        return new Resumed(loaded.Value, loaded.Skipped);
     }
 
     /// <summary>Reads every file of the checkpoint through the reader's verifying streams.</summary>

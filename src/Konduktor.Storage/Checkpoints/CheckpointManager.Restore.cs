@@ -83,15 +83,58 @@ public sealed partial class CheckpointManager
 
     /// <summary>
     /// Finds the newest checkpoint whose manifest is valid and whose files all exist with the right lengths, and opens it
-    /// for reading as verifying streams (see <see cref="CheckpointReader"/>).
+    /// for reading as verifying streams (see <see cref="CheckpointReader"/>). <see cref="LoadLatestAsync"/> adds the
+    /// fallback past a file that fails its checksum while it is read.
     /// </summary>
     /// <param name="cancellationToken">Cancels the search.</param>
     /// <returns>A reader; <see cref="CheckpointReader.Found"/> is false when no checkpoint qualifies.</returns>
-    public async Task<CheckpointReader> OpenLatestAsync(CancellationToken cancellationToken = default)
+    public async Task<CheckpointReader> OpenLatestAsync(CancellationToken cancellationToken = default) =>
+        await FindLatestAsync([], cancellationToken).ConfigureAwait(false);
+
+    /// <summary>
+    /// Loads the newest intact checkpoint through <paramref name="load"/>, which reads its files from the reader it is given
+    /// (every stream verifies its checksum). When a file turns out corrupt while it is read
+    /// (<see cref="CheckpointCorruptException"/>), that checkpoint is passed over and <paramref name="load"/> is called
+    /// again with the next older one, so what it returns always comes from a fully verified checkpoint.
+    /// </summary>
+    /// <typeparam name="T">What <paramref name="load"/> makes of a checkpoint (e.g. the training state).</typeparam>
+    /// <param name="load">Reads the checkpoint's files; it should read each file to its end before trusting it.</param>
+    /// <param name="cancellationToken">Cancels the load.</param>
+    /// <returns>The loaded value and its checkpoint, or <see cref="LoadResult{T}.Found"/> false; and what was skipped, and why.</returns>
+    public async Task<LoadResult<T>> LoadLatestAsync<T>(Func<CheckpointReader, CancellationToken, Task<T>> load, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(load);
         var skipped = new List<SkippedCheckpoint>();
+        while (true)
+        {
+            var reader = await FindLatestAsync(skipped, cancellationToken).ConfigureAwait(false);
+            if (!reader.Found)
+            {
+                return new LoadResult<T>(default, null, skipped);
+            }
+
+            try
+            {
+                return new LoadResult<T>(await load(reader, cancellationToken).ConfigureAwait(false), reader.Manifest, skipped);
+            }
+            catch (CheckpointCorruptException e) when (e.Step == reader.Step)
+            {
+                RestoredStep = null;
+                Skip(skipped, new SkippedCheckpoint(e.Step, SkipReason.ChecksumMismatch, e.Message));
+            }
+        }
+    }
+
+    /// <summary>Finds the newest intact-looking checkpoint, adding to <paramref name="skipped"/> the steps it passes over that are not in it yet.</summary>
+    private async Task<CheckpointReader> FindLatestAsync(List<SkippedCheckpoint> skipped, CancellationToken cancellationToken)
+    {
         foreach (var step in await ListStepsAsync(cancellationToken).ConfigureAwait(false))
         {
+            if (skipped.Any(s => s.Step == step))
+            {
+                continue;
+            }
+
             var candidate = await CheckCandidateAsync(step, cancellationToken).ConfigureAwait(false);
             if (candidate.Skip is { } skip)
             {
@@ -101,11 +144,11 @@ public sealed partial class CheckpointManager
 
             RestoredStep = step;
             Log.Restored(_logger, step, candidate.Manifest!.TotalLength, skipped.Count);
-            return new CheckpointReader(this, candidate.Manifest, candidate.ETag, skipped);
+            return new CheckpointReader(this, candidate.Manifest, candidate.ETag, [.. skipped]);
         }
 
         Log.NothingToRestore(_logger, RunId, Scope, Store.Location, skipped.Count);
-        return new CheckpointReader(null, null, null, skipped);
+        return new CheckpointReader(null, null, null, [.. skipped]);
     }
 
     /// <summary>Opens one file as a stream that verifies it; a mismatch marks the checkpoint (that manifest version) corrupt.</summary>

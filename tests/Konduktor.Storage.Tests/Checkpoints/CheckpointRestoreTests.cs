@@ -333,4 +333,60 @@ public sealed class CheckpointRestoreTests
     {
         Assert.Throws<CheckpointStorageException>(() => CheckpointManager.LocalPath(TempDirectory(), name));
     }
+
+    private static async Task<byte[]> LoadFileAsync(CheckpointReader reader, CancellationToken cancellationToken)
+    {
+        await using var stream = await reader.OpenFileAsync("m.bin", cancellationToken);
+        using var copy = new MemoryStream();
+        await stream.CopyToAsync(copy, cancellationToken);
+        return copy.ToArray();
+    }
+
+    [Fact]
+    public async Task LoadLatestAsync_NewestCorruptWhileRead_FallsBackAndReportsTheMismatch()
+    {
+        var manager = Manager(_store);
+        await manager.SaveAsync(1, ("m.bin", Bytes(20_000, 1)));
+        var bad = await manager.SaveAsync(2, ("m.bin", Bytes(20_000, 2)));
+        await _store.FlipByteAsync(DataKey(manager, bad, "m.bin"), 10_000);
+        var calls = 0;
+
+        var result = await manager.LoadLatestAsync((reader, ct) =>
+        {
+            calls++;
+            return LoadFileAsync(reader, ct);
+        });
+
+        Assert.Equal(1, result.Step);
+        Assert.Equal(Bytes(20_000, 1), result.Value);
+        Assert.Equal(2, calls);
+        var skipped = Assert.Single(result.Skipped);
+        Assert.Equal((2L, SkipReason.ChecksumMismatch), (skipped.Step, skipped.Reason));
+        Assert.Equal(1, manager.RestoredStep);
+    }
+
+    [Fact]
+    public async Task LoadLatestAsync_NothingIntact_IsNotFoundWithEverySkip()
+    {
+        var manager = Manager(_store);
+        var only = await manager.SaveAsync(1, ("m.bin", Bytes(100, 1)));
+        await _store.FlipByteAsync(DataKey(manager, only, "m.bin"), 0);
+
+        var result = await manager.LoadLatestAsync(LoadFileAsync);
+
+        Assert.False(result.Found);
+        Assert.Null(result.Value);
+        Assert.Equal(SkipReason.ChecksumMismatch, Assert.Single(result.Skipped).Reason);
+        Assert.Null(manager.RestoredStep);
+    }
+
+    [Fact]
+    public async Task LoadLatestAsync_LoaderFailsOtherwise_PropagatesWithoutFallingBack()
+    {
+        var manager = Manager(_store);
+        await manager.SaveAsync(1, ("m.bin", Bytes(100, 1)));
+        await manager.SaveAsync(2, ("m.bin", Bytes(100, 2)));
+
+        await Assert.ThrowsAsync<InvalidDataException>(() => manager.LoadLatestAsync<int>((_, _) => throw new InvalidDataException("mine")));
+    }
 }
