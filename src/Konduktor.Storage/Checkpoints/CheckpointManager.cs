@@ -25,7 +25,10 @@ public sealed partial class CheckpointManager
     private readonly ConcurrentDictionary<string, byte> _activeWriters = new(StringComparer.Ordinal);
 
     /// <summary>Creates a manager.</summary>
-    /// <param name="store">Where checkpoints live. The manager adds its own retry pipeline around it.</param>
+    /// <param name="store">
+    /// Where checkpoints live. The manager adds its own retry pipeline around it, unless the store retries by itself
+    /// (<see cref="StoreCapabilities.RetriesTransientFailures"/>).
+    /// </param>
     /// <param name="job">Who this pod is; names the run (unless <see cref="CheckpointManagerOptions.RunId"/> is set) and the scope.</param>
     /// <param name="options">Naming, retention and resilience; defaults when <see langword="null"/>.</param>
     /// <param name="logger">Where to log; nowhere when <see langword="null"/>.</param>
@@ -55,7 +58,10 @@ public sealed partial class CheckpointManager
         }
 
         Scope = Options.Scope == "rank" ? job.DefaultScope : Options.Scope;
-        Store = store as ResilientCheckpointStore ?? new ResilientCheckpointStore(store, Options.Resilience, _logger, _time);
+        // One retry layer only: the manager's, unless the store already retries with the library's policy.
+        Store = store is ResilientCheckpointStore || store.Capabilities.RetriesTransientFailures
+            ? store
+            : new ResilientCheckpointStore(store, Options.Resilience, _logger, _time);
         if (!Store.Capabilities.CreateOnly)
         {
             Log.NoCreateOnly(_logger, Store.Location);
@@ -64,7 +70,7 @@ public sealed partial class CheckpointManager
         Log.ManagerCreated(_logger, RunId, Scope, Store.Location, Store.Capabilities);
     }
 
-    /// <summary>The store, with the manager's retry pipeline around it.</summary>
+    /// <summary>The store, with the manager's retry pipeline around it unless the store retries by itself.</summary>
     public ICheckpointStore Store { get; }
 
     /// <summary>Who this pod is.</summary>

@@ -97,4 +97,35 @@ public sealed class CheckpointFaultTests
         Assert.Equal([1L], (await manager.ListAsync()).Where(c => c.IsCommitted).Select(c => c.Step));
         Assert.Equal(1, (await manager.RestoreLatestAsync(TempDirectory())).Step);
     }
+
+    [Fact]
+    public void Constructor_StoreThatRetriesItself_IsNotWrappedInASecondRetryLayer()
+    {
+        var retrying = new SelfRetryingStore(_inner);
+
+        Assert.Same(retrying, Manager(retrying).Store);
+        Assert.IsType<ResilientCheckpointStore>(Manager(_inner).Store);
+    }
+
+    private sealed class SelfRetryingStore(ICheckpointStore inner) : ICheckpointStore
+    {
+        public Uri Location => inner.Location;
+
+        public StoreCapabilities Capabilities { get; } = new() { CreateOnly = true, RetriesTransientFailures = true };
+
+        public Task<ObjectInfo> PutAsync(string key, Stream content, ObjectWriteOptions? options = null, CancellationToken cancellationToken = default) =>
+            inner.PutAsync(key, content, options, cancellationToken);
+
+        public Task<ObjectWriteStream> OpenWriteAsync(string key, ObjectWriteOptions? options = null, CancellationToken cancellationToken = default) =>
+            inner.OpenWriteAsync(key, options, cancellationToken);
+
+        public Task<Stream> OpenReadAsync(string key, ByteRange? range = null, CancellationToken cancellationToken = default) => inner.OpenReadAsync(key, range, cancellationToken);
+
+        public Task<ObjectInfo?> StatAsync(string key, CancellationToken cancellationToken = default) => inner.StatAsync(key, cancellationToken);
+
+        public IAsyncEnumerable<StoreEntry> ListAsync(string prefix, ListOptions? options = null, CancellationToken cancellationToken = default) =>
+            inner.ListAsync(prefix, options, cancellationToken);
+
+        public Task<bool> DeleteAsync(string key, string? ifMatch = null, CancellationToken cancellationToken = default) => inner.DeleteAsync(key, ifMatch, cancellationToken);
+    }
 }
