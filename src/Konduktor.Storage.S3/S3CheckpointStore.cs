@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Runtime.CompilerServices;
+using System.Text;
 
 using Amazon.Runtime;
 using Amazon.S3;
@@ -129,7 +130,7 @@ public sealed class S3CheckpointStore : ICheckpointStore, IDisposable
     /// <exception cref="RetriesExhaustedException">A part of a multipart upload kept failing.</exception>
     public async Task<ObjectInfo> PutAsync(string key, Stream content, ObjectWriteOptions? options = null, CancellationToken cancellationToken = default)
     {
-        ObjectKey.Validate(key);
+        ValidateKey(key);
         ArgumentNullException.ThrowIfNull(content);
         cancellationToken.ThrowIfCancellationRequested();
         var createOnly = options?.CreateOnly ?? false;
@@ -156,7 +157,7 @@ public sealed class S3CheckpointStore : ICheckpointStore, IDisposable
     /// </remarks>
     public Task<ObjectWriteStream> OpenWriteAsync(string key, ObjectWriteOptions? options = null, CancellationToken cancellationToken = default)
     {
-        ObjectKey.Validate(key);
+        ValidateKey(key);
         cancellationToken.ThrowIfCancellationRequested();
         return Task.FromResult<ObjectWriteStream>(new S3ObjectWriter(this, key, options?.CreateOnly ?? false));
     }
@@ -171,7 +172,7 @@ public sealed class S3CheckpointStore : ICheckpointStore, IDisposable
     /// <exception cref="TransientStoreException">The request failed in a way worth retrying.</exception>
     public async Task<Stream> OpenReadAsync(string key, ByteRange? range = null, CancellationToken cancellationToken = default)
     {
-        ObjectKey.Validate(key);
+        ValidateKey(key);
         range?.Validate();
         cancellationToken.ThrowIfCancellationRequested();
         var offset = range?.Offset ?? 0;
@@ -215,7 +216,7 @@ public sealed class S3CheckpointStore : ICheckpointStore, IDisposable
     /// <exception cref="TransientStoreException">The request failed in a way worth retrying.</exception>
     public async Task<ObjectInfo?> StatAsync(string key, CancellationToken cancellationToken = default)
     {
-        ObjectKey.Validate(key);
+        ValidateKey(key);
         cancellationToken.ThrowIfCancellationRequested();
         try
         {
@@ -275,7 +276,7 @@ public sealed class S3CheckpointStore : ICheckpointStore, IDisposable
     /// <exception cref="TransientStoreException">The request failed in a way worth retrying.</exception>
     public async Task<bool> DeleteAsync(string key, string? ifMatch = null, CancellationToken cancellationToken = default)
     {
-        ObjectKey.Validate(key);
+        ValidateKey(key);
         if (ifMatch is not null && !Capabilities.ConditionalDelete)
         {
             throw new NotSupportedException(
@@ -385,6 +386,22 @@ public sealed class S3CheckpointStore : ICheckpointStore, IDisposable
 
     /// <summary>The key in the bucket.</summary>
     internal string FullKey(string key) => _keyPrefix + key;
+
+    /// <summary>Checks a key, and that with the store's prefix it stays within S3's key length.</summary>
+    /// <exception cref="ArgumentException">The key is not valid, or too long with the prefix.</exception>
+    internal void ValidateKey(string key, [CallerArgumentExpression(nameof(key))] string? paramName = null)
+    {
+        ObjectKey.Validate(key, paramName);
+
+        // Some servers answer an over-long key before reading the body and then misread that body as the next request.
+        var bytes = Encoding.UTF8.GetByteCount(_keyPrefix) + Encoding.UTF8.GetByteCount(key);
+        if (bytes > ObjectKey.MaxUtf8Bytes)
+        {
+            throw new ArgumentException(
+                $"The key is {bytes - Encoding.UTF8.GetByteCount(_keyPrefix)} bytes of UTF-8; with the prefix '{Prefix}/' of {Location} it is {bytes}, more than S3's limit of {ObjectKey.MaxUtf8Bytes}.",
+                paramName);
+        }
+    }
 
     /// <summary>Runs one SDK request, mapping its failure to the store's exceptions.</summary>
     internal async Task<T> CallAsync<T>(string operation, string? key, Func<CancellationToken, Task<T>> request, CancellationToken cancellationToken, string preconditionReason = "it already exists")
