@@ -13,6 +13,11 @@
 #
 # Environment: RGW_MEMSTORE_BYTES (default 6 GiB; objects live in RAM), RGW_ACCESS_KEY / RGW_SECRET_KEY
 # (default: random), RGW_START_TIMEOUT (seconds to wait for the gateway, default 60).
+#
+# DIR holds everything (ceph.conf, keyring, mon/osd data, admin sockets in run/, logs in log/, our pid
+# files in pids/, rgw.env = the printed lines); log/setup.out has per-phase start-up timings. DIR must be
+# at most 70 characters (unix socket paths). Ports are probed under the lock $TMPDIR/konduktor-rgw-ports.lock,
+# held until the daemons have bound them, so parallel starts in different DIRs never share ports.
 set -euo pipefail
 
 die() { echo "rgw.sh: $*" >&2; exit 1; }
