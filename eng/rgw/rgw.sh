@@ -13,6 +13,11 @@
 #
 # Environment: RGW_MEMSTORE_BYTES (default 6 GiB; objects live in RAM), RGW_ACCESS_KEY / RGW_SECRET_KEY
 # (default: random), RGW_START_TIMEOUT (seconds to wait for the gateway, default 60).
+#
+# DIR holds everything (ceph.conf, keyring, mon/osd data, admin sockets in run/, logs in log/, our pid
+# files in pids/, rgw.env = the printed lines); log/setup.out has per-phase start-up timings. DIR must be
+# at most 70 characters (unix socket paths). Ports are probed under the lock $TMPDIR/konduktor-rgw-ports.lock,
+# held until the daemons have bound them, so parallel starts in different DIRs never share ports.
 set -euo pipefail
 
 die() { echo "rgw.sh: $*" >&2; exit 1; }
@@ -107,7 +112,7 @@ cmd_stop() {
 
 # Prints "MON RGW MSGR_MIN" — free loopback ports outside the ephemeral range, as one random block.
 pick_ports() {
-  python3 - <<'PY'
+  "$PYTHON" - <<'PY'
 import random, socket
 lo, hi = (int(x) for x in open("/proc/sys/net/ipv4/ip_local_port_range").read().split())
 # a stretch of ports that outgoing connections do not get assigned from
@@ -182,9 +187,12 @@ cmd_start() {
   [ ${#dir} -le 70 ] || die "DIR path is too long for the admin sockets (${#dir} > 70 chars): $dir"
   START_DIR=$dir
   trap on_start_exit EXIT
+  # the system python starts in 0.05 s; a pyenv shim takes ~1 s
+  PYTHON=$(command -v /usr/bin/python3 || command -v python3)
   mkdir -p "$dir"/{run,log,pids,mon,osd,rgw,crash,tmp}
   local begin
   begin=$(date +%s.%N)
+  phase() { echo "rgw.sh: $(awk -v a="$begin" -v b="$(date +%s.%N)" 'BEGIN { printf "%6.2f", b - a }')s $*" >>"$dir/log/setup.out"; }
 
   local memstore=${RGW_MEMSTORE_BYTES:-$((6 * 1024 * 1024 * 1024))}
   local access=${RGW_ACCESS_KEY:-$(rand_str 20 'A-Z0-9')}
@@ -197,8 +205,10 @@ cmd_start() {
   # Ports: held under a machine-wide lock from probing until every daemon has bound its ports,
   # so two clusters starting at the same time cannot pick the same ones.
   local lock=${TMPDIR:-/tmp}/konduktor-rgw-ports.lock
+  phase "keys generated"
   exec 9>>"$lock"
   flock -w 180 9 || die "timed out waiting for $lock"
+  phase "port lock taken"
   local mon_port rgw_port msgr_min msgr_max
   read -r mon_port rgw_port msgr_min < <(pick_ports) || die "could not pick free ports"
   [ -n "$msgr_min" ] || die "could not pick free ports"
@@ -261,6 +271,7 @@ rgw data = $dir/rgw
 CONF
   export CEPH_CONF=$conf
 
+  phase "ports picked: mon $mon_port, rgw $rgw_port, msgr $msgr_min-$msgr_max"
   # monitor
   run_quiet setup ceph-authtool --create-keyring "$dir/keyring" --gen-key -n mon. --cap mon 'allow *'
   run_quiet setup ceph-authtool "$dir/keyring" --gen-key -n client.admin --cap mon 'allow *' --cap osd 'allow *' --cap mgr 'allow *'
@@ -270,15 +281,18 @@ CONF
   setsid ceph-mon --conf "$conf" -f -i a </dev/null >>"$dir/log/mon.a.out" 2>&1 9>&- &
   echo $! >"$dir/pids/mon.a.pid"
 
+  phase "ceph-mon started"
   # OSD (memstore: objects live in RAM)
   local osd_id
   osd_id=$(timeout 30 ceph --conf "$conf" --connect-timeout 25 osd new "$osd_uuid" 2>>"$dir/log/setup.out") \
     || { log "the monitor did not answer 'ceph osd new'"; exit 1; }
+  phase "osd.$osd_id created"
   mkdir -p "$dir/osd/osd.$osd_id"
   run_quiet setup ceph-osd --conf "$conf" -i "$osd_id" --mkfs --osd-uuid "$osd_uuid"
   setsid ceph-osd --conf "$conf" -f -i "$osd_id" </dev/null >>"$dir/log/osd.$osd_id.out" 2>&1 9>&- &
   echo $! >"$dir/pids/osd.$osd_id.pid"
 
+  phase "ceph-osd started"
   # RadosGW
   setsid radosgw --conf "$conf" -f -n client.rgw.a </dev/null >>"$dir/log/client.rgw.a.out" 2>&1 9>&- &
   echo $! >"$dir/pids/client.rgw.a.pid"
@@ -293,12 +307,14 @@ CONF
     [ $SECONDS -lt $deadline ] || { log "RadosGW did not answer 200 at $endpoint/ within ${timeout}s (last: ${code:-none})"; exit 1; }
     sleep 0.2
   done
+  phase "radosgw answers 200"
   flock -u 9
   exec 9>&-
 
   run_quiet setup timeout 60 radosgw-admin --conf "$conf" user create --uid=konduktor --display-name="Konduktor tests" \
     --access-key="$access" --secret-key="$secret"
 
+  phase "user created"
   cat >"$dir/rgw.env" <<ENV
 RGW_ENDPOINT=$endpoint
 RGW_ACCESS_KEY=$access
