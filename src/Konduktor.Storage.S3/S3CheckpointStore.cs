@@ -94,7 +94,9 @@ public sealed class S3CheckpointStore : ICheckpointStore, IDisposable
 
     /// <inheritdoc />
     /// <remarks>
-    /// Create-only writes are atomic (<c>If-None-Match: *</c>). Conditional deletes follow <see cref="S3StoreOptions.ConditionalDelete"/>.
+    /// Create-only writes send <c>If-None-Match: *</c>, which is atomic for single PUTs (up to
+    /// <see cref="S3StoreOptions.SinglePutThresholdMiB"/>) everywhere and for multipart uploads on AWS; on other servers, some of
+    /// which ignore the header when a multipart upload completes, the key is also checked just before completing. Conditional deletes follow <see cref="S3StoreOptions.ConditionalDelete"/>.
     /// No server checksum is reported: an S3 ETag is an MD5 only for some objects (not multipart, not SSE-KMS), and the
     /// checkpoint manifest's own checksums protect the data end to end.
     /// </remarks>

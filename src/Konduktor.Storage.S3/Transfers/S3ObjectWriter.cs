@@ -329,6 +329,13 @@ internal sealed class S3ObjectWriter : ObjectWriteStream
             parts = [.. _parts.OrderBy(p => p.PartNumber)];
         }
 
+        if (_createOnly && _store.Generic && await _store.StatAsync(Key, cancellationToken).ConfigureAwait(false) is not null)
+        {
+            // Some S3 clones (RadosGW 16) ignore If-None-Match on CompleteMultipartUpload: check first. Not atomic, unlike a
+            // single PUT, which is why commit points (small manifests) stay under the single-PUT threshold.
+            throw new PreconditionFailedException(_store.Location, Key, "it already exists");
+        }
+
         var attempts = 0;
         await _store.Policy.ExecuteAsync(
             "s3-complete-upload",
