@@ -67,7 +67,8 @@ public sealed class S3CheckpointStore : ICheckpointStore, IDisposable
         StoreRetryPolicy? retryPolicy,
         ILogger? logger,
         TimeProvider? timeProvider,
-        Func<string, string?> environment)
+        Func<string, string?> environment,
+        Action<AmazonS3Config>? configureClient = null)
     {
         ArgumentNullException.ThrowIfNull(location);
         ArgumentNullException.ThrowIfNull(environment);
@@ -83,6 +84,7 @@ public sealed class S3CheckpointStore : ICheckpointStore, IDisposable
         var (resolved, source) = S3CredentialResolver.Resolve(Options, credentials, _connection.Config, environment);
         CredentialSource = source;
         _errors = new S3ErrorMapper(Location, Bucket, _connection.Endpoint, source, _time);
+        configureClient?.Invoke(_connection.Config);
         _client = new AmazonS3Client(resolved, _connection.Config);
         Capabilities = new StoreCapabilities { CreateOnly = true, ConditionalDelete = _connection.ConditionalDelete, ServerChecksumAlgorithm = null };
         S3Log.Created(_logger, Location, _connection.Endpoint, _connection.Region, _connection.Addressing,

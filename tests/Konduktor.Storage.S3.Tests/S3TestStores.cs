@@ -23,14 +23,19 @@ internal static class S3TestStores
     }
 
     /// <summary>A store rooted at a fresh prefix of the shared bucket (created once).</summary>
-    public static async Task<S3CheckpointStore> CreateAsync(RadosGwServer server, Action<S3StoreOptions>? configure = null, AWSCredentials? credentials = null)
+    public static async Task<S3CheckpointStore> CreateAsync(
+        RadosGwServer server, Action<S3StoreOptions>? configure = null, AWSCredentials? credentials = null, FaultInjection? faults = null)
     {
         await EnsureBucketAsync(server);
         return new S3CheckpointStore(
             new Uri($"s3://{Bucket}/t-{Guid.NewGuid():N}"),
             Options(server, configure),
             credentials ?? Credentials(server),
-            new StoreRetryPolicy(new ResilienceOptions { MaxRetryAttempts = 2, BaseDelay = TimeSpan.FromMilliseconds(10) }));
+            new StoreRetryPolicy(new ResilienceOptions { MaxRetryAttempts = 2, BaseDelay = TimeSpan.FromMilliseconds(10), MaxDelay = TimeSpan.FromMilliseconds(50) }),
+            logger: null,
+            timeProvider: null,
+            environment: _ => null,
+            configureClient: faults is null ? null : config => config.HttpClientFactory = faults);
     }
 
     /// <summary>A store over a bucket of its own, without a prefix, so keys may use S3's whole 1024-byte length.</summary>

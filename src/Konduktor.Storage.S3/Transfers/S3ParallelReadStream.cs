@@ -33,7 +33,7 @@ internal sealed class S3ParallelReadStream : Stream
         _nextOffset = firstEnd;
         _partSize = store.Options.PartSizeBytes;
         _concurrency = store.Options.Concurrency;
-        _ahead.Enqueue(DrainAsync(first, _stop.Token));
+        _ahead.Enqueue(DrainAsync(first, firstEnd - first.ContentLength, _stop.Token));
         FillAhead();
     }
 
@@ -188,7 +188,7 @@ internal sealed class S3ParallelReadStream : Stream
         }
     }
 
-    private async Task<Chunk> DrainAsync(GetObjectResponse first, CancellationToken cancellationToken)
+    private async Task<Chunk> DrainAsync(GetObjectResponse first, long offset, CancellationToken cancellationToken)
     {
         var length = (int)first.ContentLength;
         var chunk = new Chunk(ArrayPool<byte>.Shared.Rent(Math.Max(length, 1)), length);
@@ -204,6 +204,12 @@ internal sealed class S3ParallelReadStream : Stream
             }
 
             return chunk;
+        }
+        catch (TransientStoreException)
+        {
+            // The answer that opened the stream broke off: fetch its part again like any other (same version, retried).
+            chunk.Release();
+            return await FetchAsync(offset, length, cancellationToken).ConfigureAwait(false);
         }
         catch
         {
