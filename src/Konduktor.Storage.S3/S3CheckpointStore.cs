@@ -238,7 +238,8 @@ public sealed class S3CheckpointStore : ICheckpointStore, IDisposable
     }
 
     /// <inheritdoc />
-    /// <exception cref="ArgumentOutOfRangeException"><see cref="ListOptions.PageSize"/> is not from 1 to 1000.</exception>
+    /// <remarks>Pages hold at most 1000 entries (S3's limit), whatever <see cref="ListOptions.PageSize"/> asks.</remarks>
+    /// <exception cref="ArgumentOutOfRangeException"><see cref="ListOptions.PageSize"/> is less than 1.</exception>
     /// <exception cref="StoreAccessDeniedException">The credentials were refused.</exception>
     /// <exception cref="TransientStoreException">A page request failed in a way worth retrying.</exception>
     public async IAsyncEnumerable<StoreEntry> ListAsync(string prefix, ListOptions? options = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
@@ -246,7 +247,9 @@ public sealed class S3CheckpointStore : ICheckpointStore, IDisposable
         ObjectKey.ValidatePrefix(prefix);
         var pageSize = options?.PageSize ?? 1000;
         ArgumentOutOfRangeException.ThrowIfLessThan(pageSize, 1, "options.PageSize");
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(pageSize, 1000, "options.PageSize");
+
+        // S3 returns at most 1000 keys per page whatever is asked.
+        pageSize = Math.Min(pageSize, 1000);
         var delimiter = string.IsNullOrEmpty(options?.Delimiter) ? null : options.Delimiter;
         string? token = null;
         do

@@ -8,17 +8,18 @@ namespace Konduktor.Storage.S3.Tests;
 
 /// <summary>
 /// Answers chosen requests with a failure instead of sending them to the server: an S3 error document with a status, or a
-/// dropped connection. Everything else goes to the server unchanged. Counts requests by rule name.
+/// dropped connection. Everything else goes to the server unchanged. Counts requests by method, URL and range.
 /// </summary>
 internal sealed class FaultInjection : HttpClientFactory
 {
     private readonly Func<HttpRequestMessage, int, Fault?> _rule;
     private readonly ConcurrentDictionary<string, int> _seen = new(StringComparer.Ordinal);
+    private int _injected;
 
     /// <param name="rule">Given a request and how many earlier requests had the same method and URL, the fault to inject, or null.</param>
     public FaultInjection(Func<HttpRequestMessage, int, Fault?> rule) => _rule = rule;
 
-    public int Injected { get; private set; }
+    public int Injected => Volatile.Read(ref _injected);
 
     public int Count(HttpMethod method, string pathAndQueryPart) =>
         _seen.Where(p => p.Key.StartsWith(method.Method + " ", StringComparison.Ordinal) && p.Key.Contains(pathAndQueryPart, StringComparison.Ordinal)).Sum(p => p.Value);
@@ -50,7 +51,7 @@ internal sealed class FaultInjection : HttpClientFactory
                 return await base.SendAsync(request, cancellationToken);
             }
 
-            owner.Injected++;
+            Interlocked.Increment(ref owner._injected);
             if (fault.DropConnection)
             {
                 throw new HttpRequestException("The connection was reset (injected).", new IOException("reset"));
