@@ -1,0 +1,75 @@
+namespace Konduktor.Storage.S3;
+
+/// <summary>
+/// How the S3 store connects and transfers, bound from <c>Konduktor:Checkpoints:S3</c>
+/// (so <c>Konduktor__Checkpoints__S3__ServiceUrl</c> works from the environment).
+/// </summary>
+public sealed class S3StoreOptions
+{
+    /// <summary>The configuration section these options are bound from.</summary>
+    public const string SectionName = "Konduktor:Checkpoints:S3";
+
+    /// <summary>The region, e.g. <c>eu-west-1</c>. Default: the SDK's (<c>AWS_REGION</c>, the profile), or <c>us-east-1</c> for a custom endpoint.</summary>
+    public string? Region { get; set; }
+
+    /// <summary>
+    /// A custom endpoint, e.g. <c>http://rgw.local:7480</c> for Ceph RadosGW or MinIO. Default: none, so the SDK's endpoint
+    /// (<c>AWS_ENDPOINT_URL_S3</c>, <c>AWS_ENDPOINT_URL</c>, a profile's <c>endpoint_url</c>, else AWS).
+    /// </summary>
+    public string? ServiceUrl { get; set; }
+
+    /// <summary>Whether to address buckets by path (<c>host/bucket/key</c>). Default: path style for custom endpoints, virtual-hosted style for AWS.</summary>
+    public bool? ForcePathStyle { get; set; }
+
+    /// <summary>How to talk to the server; see <see cref="S3Compatibility"/>. Default: <see cref="S3Compatibility.Auto"/>.</summary>
+    public S3Compatibility Compatibility { get; set; } = S3Compatibility.Auto;
+
+    /// <summary>The size of one multipart part and of one ranged read, in MiB. 5 to 5120; default 16.</summary>
+    public int PartSizeMiB { get; set; } = 16;
+
+    /// <summary>How many parts are uploaded or downloaded at once per transfer. 1 to 64; default 4. Memory per transfer is at most this times <see cref="PartSizeMiB"/>.</summary>
+    public int Concurrency { get; set; } = 4;
+
+    /// <summary>
+    /// Streams up to this many MiB are written with one PUT instead of a multipart upload. 1 to 5120; default: <see cref="PartSizeMiB"/>.
+    /// A writer buffers up to this much before its first request.
+    /// </summary>
+    public int? SinglePutThresholdMiB { get; set; }
+
+    /// <summary>The profile of the shared credentials and config files to use. Default: the SDK's default chain (<c>AWS_PROFILE</c>, else <c>default</c>).</summary>
+    public string? Profile { get; set; }
+
+    /// <summary>A shared credentials file to read instead of <c>~/.aws/credentials</c> (its <c>config</c> neighbour is read too). Default: none.</summary>
+    public string? CredentialsFile { get; set; }
+
+    /// <summary>
+    /// Whether the server honours <c>If-Match</c> on DELETE, so <see cref="ICheckpointStore.DeleteAsync"/> can be conditional.
+    /// Default: <see langword="true"/> for AWS, <see langword="false"/> for other servers (Ceph RadosGW honours it; set it to <see langword="true"/> there).
+    /// </summary>
+    public bool? ConditionalDelete { get; set; }
+
+    /// <summary>The part size in bytes.</summary>
+    internal int PartSizeBytes => PartSizeMiB * 1024 * 1024;
+
+    /// <summary>The single-PUT threshold in bytes.</summary>
+    internal long SinglePutThresholdBytes => (long)(SinglePutThresholdMiB ?? PartSizeMiB) * 1024 * 1024;
+
+    /// <summary>A copy, so later changes to the bound instance do not affect a store.</summary>
+    internal S3StoreOptions Clone() => (S3StoreOptions)MemberwiseClone();
+}
+
+/// <summary>How the S3 store adapts to the server (see the design notes on S3 compatibility).</summary>
+public enum S3Compatibility
+{
+    /// <summary>AWS endpoints use the SDK defaults; any custom endpoint is treated as <see cref="Generic"/>.</summary>
+    Auto,
+
+    /// <summary>Amazon S3: SDK defaults (aws-chunked uploads with CRC32 trailers, multi-object deletes, conditional deletes).</summary>
+    Aws,
+
+    /// <summary>
+    /// S3-compatible servers (Ceph RadosGW, MinIO, R2…): checksums only when an operation requires them, unchunked uploads,
+    /// path-style addressing and single-object deletes, which every server accepts.
+    /// </summary>
+    Generic,
+}
