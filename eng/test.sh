@@ -10,6 +10,14 @@ results="$root/artifacts/test-results"
 rm -rf "$results"
 mkdir -p "$results"
 
+echo "== test servers"
+# The S3 tests start a throw-away Ceph RadosGW on loopback; install it when it is missing.
+if ! bash eng/rgw/rgw.sh install; then
+  echo "installing Ceph RadosGW failed"
+  echo "0 passed, 1 failed, 0 skipped"
+  exit 1
+fi
+
 echo "== build ($configuration)"
 if ! dotnet build Konduktor.Storage.sln -c "$configuration" -nologo -clp:ErrorsOnly; then
   echo "build failed"

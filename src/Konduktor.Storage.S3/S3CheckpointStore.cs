@@ -30,7 +30,7 @@ namespace Konduktor.Storage.S3;
 /// for whole operations.
 /// </para>
 /// </remarks>
-public sealed class S3CheckpointStore : ICheckpointStore, IDisposable
+public sealed class S3CheckpointStore : ICheckpointStore, IPendingUploadStore, IDisposable
 {
     private readonly AmazonS3Client _client;
     private readonly S3Connection _connection;
@@ -322,6 +322,7 @@ public sealed class S3CheckpointStore : ICheckpointStore, IDisposable
     /// <summary>
     /// Finds multipart uploads under <paramref name="keyPrefix"/> started before <paramref name="olderThan"/> and never
     /// completed (a writer that crashed), and aborts them unless <paramref name="dryRun"/>. Their parts otherwise cost storage forever.
+    /// <c>CheckpointManager.CollectGarbageAsync</c> does this for its scope through <see cref="IPendingUploadStore"/>.
     /// </summary>
     /// <param name="keyPrefix">A key prefix relative to the store: empty, or a valid key optionally ending with '/'.</param>
     /// <param name="olderThan">Only uploads started before this are stale; choose it well before any save in progress.</param>
@@ -331,11 +332,35 @@ public sealed class S3CheckpointStore : ICheckpointStore, IDisposable
     /// <exception cref="ArgumentException">The prefix is not valid.</exception>
     /// <exception cref="StoreAccessDeniedException">The credentials were refused.</exception>
     /// <exception cref="RetriesExhaustedException">A request kept failing.</exception>
-    public async Task<IReadOnlyList<StaleMultipartUpload>> AbortStaleMultipartUploadsAsync(
+    public async Task<IReadOnlyList<PendingUpload>> AbortStaleMultipartUploadsAsync(
         string keyPrefix, DateTimeOffset olderThan, bool dryRun, CancellationToken cancellationToken = default)
     {
+        var stale = new List<PendingUpload>();
+        await foreach (var upload in ListPendingUploadsAsync(keyPrefix, cancellationToken).ConfigureAwait(false))
+        {
+            if (upload.Started < olderThan)
+            {
+                stale.Add(upload);
+            }
+        }
+
+        foreach (var upload in stale)
+        {
+            S3Log.StaleUpload(_logger, dryRun ? "Would abort" : "Aborting", upload.UploadId, upload.Key, Location, upload.Started);
+            if (!dryRun)
+            {
+                await AbortPendingUploadAsync(upload, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        return stale;
+    }
+
+    /// <inheritdoc />
+    /// <remarks>Uploads whose start time the server does not report are left out: they may be saves in progress.</remarks>
+    public async IAsyncEnumerable<PendingUpload> ListPendingUploadsAsync(string keyPrefix, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
         ObjectKey.ValidatePrefix(keyPrefix);
-        var stale = new List<StaleMultipartUpload>();
         string? keyMarker = null;
         string? uploadIdMarker = null;
         while (true)
@@ -353,39 +378,28 @@ public sealed class S3CheckpointStore : ICheckpointStore, IDisposable
                 cancellationToken).ConfigureAwait(false);
             foreach (var upload in page.MultipartUploads ?? [])
             {
-                // An upload of unknown age may be a save in progress: keep it.
-                if (upload?.Key is not { } fullKey || upload.UploadId is not { } uploadId || upload.Initiated is not { } initiated
-                    || !fullKey.StartsWith(_keyPrefix, StringComparison.Ordinal))
+                if (upload?.Key is { } fullKey && upload.UploadId is { } uploadId && upload.Initiated is { } initiated
+                    && fullKey.StartsWith(_keyPrefix, StringComparison.Ordinal))
                 {
-                    continue;
-                }
-
-                var started = ToOffset(initiated);
-                if (started < olderThan)
-                {
-                    stale.Add(new StaleMultipartUpload(fullKey[_keyPrefix.Length..], uploadId, started));
+                    yield return new PendingUpload(fullKey[_keyPrefix.Length..], uploadId, ToOffset(initiated));
                 }
             }
 
             if (page.IsTruncated != true || (page.NextKeyMarker is null && page.NextUploadIdMarker is null))
             {
-                break;
+                yield break;
             }
 
             keyMarker = page.NextKeyMarker;
             uploadIdMarker = page.NextUploadIdMarker;
         }
+    }
 
-        foreach (var upload in stale)
-        {
-            S3Log.StaleUpload(_logger, dryRun ? "Would abort" : "Aborting", upload.UploadId, upload.Key, Location, upload.Initiated);
-            if (!dryRun)
-            {
-                await AbortUploadAsync(upload.Key, upload.UploadId, cancellationToken).ConfigureAwait(false);
-            }
-        }
-
-        return stale;
+    /// <inheritdoc />
+    public Task AbortPendingUploadAsync(PendingUpload upload, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(upload);
+        return AbortUploadAsync(upload.Key, upload.UploadId, cancellationToken);
     }
 
     /// <summary>Releases the SDK client and its connections.</summary>
