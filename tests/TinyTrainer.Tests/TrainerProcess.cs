@@ -4,7 +4,7 @@ using System.Text.Json;
 namespace TinyTrainer.Tests;
 
 /// <summary>What one run of the trainer did.</summary>
-internal sealed record TrainerRun(int ExitCode, string Stdout, string Stderr)
+internal sealed record TrainerRun(int ExitCode, string Stdout, string Stderr, long PeakMemoryBytes = 0)
 {
     public IReadOnlyList<string> StdoutLines { get; } = Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
@@ -36,7 +36,11 @@ internal static class TrainerProcess
     private static readonly string[] ClearedVariables =
         ["RESTART_ATTEMPT", "JOB_COMPLETION_INDEX", "RANK", "NUM_NODES", "NUM_GPUS_PER_NODE", "NODE_HOST_IPS", "MASTER_ADDR", "DOTNET_ENVIRONMENT"];
 
-    public static async Task<TrainerRun> RunAsync(string workingDirectory, IReadOnlyDictionary<string, string> environment, params string[] args)
+    public static Task<TrainerRun> RunAsync(string workingDirectory, IReadOnlyDictionary<string, string> environment, params string[] args) =>
+        Start(workingDirectory, environment, args).WaitAsync(Timeout);
+
+    /// <summary>Starts the trainer; the caller waits for it (or kills it) through the returned handle.</summary>
+    public static RunningTrainer Start(string workingDirectory, IReadOnlyDictionary<string, string> environment, params string[] args)
     {
         var dll = Path.Combine(AppContext.BaseDirectory, "TinyTrainer.dll");
         Assert.True(File.Exists(Path.ChangeExtension(dll, ".runtimeconfig.json")), $"the sample's build output is missing beside the tests: {dll}");
@@ -68,25 +72,81 @@ internal static class TrainerProcess
             start.Environment[name] = value;
         }
 
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(Timeout);
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            await process.WaitForExitAsync();
-            Assert.Fail($"the trainer did not finish within {Timeout.TotalSeconds} s and was killed:\n{new TrainerRun(-1, await stdout, await stderr)}");
-        }
-
-        return new TrainerRun(process.ExitCode, await stdout, await stderr);
+        return new RunningTrainer(Process.Start(start)!);
     }
 
     /// <summary>The dotnet host running these tests (`dotnet test` names it), else the one on the PATH.</summary>
     private static string DotnetHost() =>
         Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host) ? host : "dotnet";
+}
+
+/// <summary>A trainer process that is running: its output is collected and its peak memory sampled until it exits.</summary>
+internal sealed class RunningTrainer : IDisposable
+{
+    private readonly Task<string> _stdout;
+    private readonly Task<string> _stderr;
+    private readonly Task<long> _peak;
+
+    public RunningTrainer(Process process)
+    {
+        Process = process;
+        _stdout = process.StandardOutput.ReadToEndAsync();
+        _stderr = process.StandardError.ReadToEndAsync();
+        _peak = Task.Run(SamplePeakMemoryAsync);
+    }
+
+    public Process Process { get; }
+
+    public async Task<TrainerRun> WaitAsync(TimeSpan timeout)
+    {
+        using var cancel = new CancellationTokenSource(timeout);
+        try
+        {
+            await Process.WaitForExitAsync(cancel.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            Process.Kill(entireProcessTree: true);
+            await Process.WaitForExitAsync();
+            Assert.Fail($"the trainer did not finish within {timeout.TotalSeconds} s and was killed:\n{new TrainerRun(-1, await _stdout, await _stderr)}");
+        }
+
+        return new TrainerRun(Process.ExitCode, await _stdout, await _stderr, await _peak);
+    }
+
+    public void Dispose()
+    {
+        if (!Process.HasExited)
+        {
+            Process.Kill(entireProcessTree: true);
+        }
+
+        Process.Dispose();
+    }
+
+    // VmHWM is the process's peak resident memory so far; the last reading before it exits is its peak.
+    private async Task<long> SamplePeakMemoryAsync()
+    {
+        long peak = 0;
+        var status = $"/proc/{Process.Id}/status";
+        while (!Process.HasExited)
+        {
+            try
+            {
+                var line = (await File.ReadAllLinesAsync(status)).FirstOrDefault(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
+                if (line is not null)
+                {
+                    peak = Math.Max(peak, long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture) * 1024);
+                }
+            }
+            catch (IOException)
+            {
+                break;
+            }
+
+            await Task.Delay(50);
+        }
+
+        return peak;
+    }
 }

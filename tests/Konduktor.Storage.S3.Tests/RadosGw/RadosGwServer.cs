@@ -297,7 +297,11 @@ public sealed class RadosGwServer : Xunit.IAsyncLifetime
         try
         {
             using var process = Process.GetProcessById(int.Parse(pid, CultureInfo.InvariantCulture));
-            return process.StartTime.ToUniversalTime().Ticks.ToString(CultureInfo.InvariantCulture) == startTicks;
+
+            // StartTime is derived from the boot time as each caller computes it, so two readings of one process differ
+            // by a few milliseconds: compare with a tolerance, or a live owner would pass for a dead one.
+            var recorded = new DateTime(long.Parse(startTicks, CultureInfo.InvariantCulture), DateTimeKind.Utc);
+            return (process.StartTime.ToUniversalTime() - recorded).Duration() < TimeSpan.FromSeconds(2);
         }
         catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or FormatException or OverflowException
                                        or System.ComponentModel.Win32Exception)
