@@ -329,7 +329,7 @@ internal sealed class S3ObjectWriter : ObjectWriteStream
             parts = [.. _parts.OrderBy(p => p.PartNumber)];
         }
 
-        if (_createOnly && _store.Generic && await _store.StatAsync(Key, cancellationToken).ConfigureAwait(false) is not null)
+        if (_createOnly && _store.Generic && await StatAsync(cancellationToken).ConfigureAwait(false) is not null)
         {
             // Some S3 clones (RadosGW 16) ignore If-None-Match on CompleteMultipartUpload: check first. Not atomic, unlike a
             // single PUT, which is why commit points (small manifests) stay under the single-PUT threshold.
@@ -374,9 +374,13 @@ internal sealed class S3ObjectWriter : ObjectWriteStream
         _uploadId = null;
 
         // S3 clones may answer the completion without an ETag; the object's own description is authoritative.
-        return await _store.StatAsync(Key, cancellationToken).ConfigureAwait(false)
+        return await StatAsync(cancellationToken).ConfigureAwait(false)
             ?? throw new ObjectNotFoundException(_store.Location, Key);
     }
+
+    // Inside a transfer no outer layer can retry, so the lookups around completion go through the policy like the parts do.
+    private Task<ObjectInfo?> StatAsync(CancellationToken cancellationToken) =>
+        _store.Policy.ExecuteAsync("s3-stat", ct => _store.StatAsync(Key, ct), cancellationToken);
 
     private async Task RunOrFail(Task task)
     {
