@@ -1,3 +1,5 @@
+using Konduktor.Storage.Testing;
+
 using static Konduktor.Storage.Tests.CheckpointTestKit;
 
 namespace Konduktor.Storage.Tests;
@@ -195,26 +197,17 @@ public sealed class CheckpointCommitTests
     }
 
     /// <summary>A store that cannot write create-only (ignores the option and says so in its capabilities).</summary>
-    private sealed class NoCreateOnlyStore(ICheckpointStore inner) : ICheckpointStore
+    private sealed class NoCreateOnlyStore(ICheckpointStore inner) : DelegatingStore(inner)
     {
-        public Uri Location => inner.Location;
+        public override StoreCapabilities Capabilities { get; } = new() { CreateOnly = false, ConditionalDelete = false };
 
-        public StoreCapabilities Capabilities { get; } = new() { CreateOnly = false, ConditionalDelete = false };
+        public override Task<ObjectInfo> PutAsync(string key, Stream content, ObjectWriteOptions? options = null, CancellationToken cancellationToken = default) =>
+            Inner.PutAsync(key, content, null, cancellationToken);
 
-        public Task<ObjectInfo> PutAsync(string key, Stream content, ObjectWriteOptions? options = null, CancellationToken cancellationToken = default) =>
-            inner.PutAsync(key, content, null, cancellationToken);
+        public override Task<ObjectWriteStream> OpenWriteAsync(string key, ObjectWriteOptions? options = null, CancellationToken cancellationToken = default) =>
+            Inner.OpenWriteAsync(key, null, cancellationToken);
 
-        public Task<ObjectWriteStream> OpenWriteAsync(string key, ObjectWriteOptions? options = null, CancellationToken cancellationToken = default) =>
-            inner.OpenWriteAsync(key, null, cancellationToken);
-
-        public Task<Stream> OpenReadAsync(string key, ByteRange? range = null, CancellationToken cancellationToken = default) => inner.OpenReadAsync(key, range, cancellationToken);
-
-        public Task<ObjectInfo?> StatAsync(string key, CancellationToken cancellationToken = default) => inner.StatAsync(key, cancellationToken);
-
-        public IAsyncEnumerable<StoreEntry> ListAsync(string prefix, ListOptions? options = null, CancellationToken cancellationToken = default) =>
-            inner.ListAsync(prefix, options, cancellationToken);
-
-        public Task<bool> DeleteAsync(string key, string? ifMatch = null, CancellationToken cancellationToken = default) =>
-            ifMatch is null ? inner.DeleteAsync(key, null, cancellationToken) : throw new NotSupportedException();
+        public override Task<bool> DeleteAsync(string key, string? ifMatch = null, CancellationToken cancellationToken = default) =>
+            ifMatch is null ? Inner.DeleteAsync(key, null, cancellationToken) : throw new NotSupportedException();
     }
 }

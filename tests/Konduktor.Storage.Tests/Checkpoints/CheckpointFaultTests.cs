@@ -107,25 +107,8 @@ public sealed class CheckpointFaultTests
         Assert.IsType<ResilientCheckpointStore>(Manager(_inner).Store);
     }
 
-    private sealed class SelfRetryingStore(ICheckpointStore inner) : ICheckpointStore
+    private sealed class SelfRetryingStore(ICheckpointStore inner) : DelegatingStore(inner)
     {
-        public Uri Location => inner.Location;
-
-        public StoreCapabilities Capabilities { get; } = new() { CreateOnly = true, RetriesTransientFailures = true };
-
-        public Task<ObjectInfo> PutAsync(string key, Stream content, ObjectWriteOptions? options = null, CancellationToken cancellationToken = default) =>
-            inner.PutAsync(key, content, options, cancellationToken);
-
-        public Task<ObjectWriteStream> OpenWriteAsync(string key, ObjectWriteOptions? options = null, CancellationToken cancellationToken = default) =>
-            inner.OpenWriteAsync(key, options, cancellationToken);
-
-        public Task<Stream> OpenReadAsync(string key, ByteRange? range = null, CancellationToken cancellationToken = default) => inner.OpenReadAsync(key, range, cancellationToken);
-
-        public Task<ObjectInfo?> StatAsync(string key, CancellationToken cancellationToken = default) => inner.StatAsync(key, cancellationToken);
-
-        public IAsyncEnumerable<StoreEntry> ListAsync(string prefix, ListOptions? options = null, CancellationToken cancellationToken = default) =>
-            inner.ListAsync(prefix, options, cancellationToken);
-
-        public Task<bool> DeleteAsync(string key, string? ifMatch = null, CancellationToken cancellationToken = default) => inner.DeleteAsync(key, ifMatch, cancellationToken);
+        public override StoreCapabilities Capabilities { get; } = new() { CreateOnly = true, RetriesTransientFailures = true };
     }
 }

@@ -1,5 +1,6 @@
-using System.Runtime.CompilerServices;
 using System.Text;
+
+using Konduktor.Storage.Testing;
 
 using Microsoft.Extensions.Time.Testing;
 
@@ -83,7 +84,7 @@ internal static class CheckpointTestKit
 }
 
 /// <summary>A store decorator that records completed writes and deletes in order, and can run a hook before a put.</summary>
-internal sealed class RecordingStore(ICheckpointStore inner) : ICheckpointStore
+internal sealed class RecordingStore(ICheckpointStore inner) : DelegatingStore(inner)
 {
     public List<string> Events { get; } = [];
 
@@ -91,36 +92,24 @@ internal sealed class RecordingStore(ICheckpointStore inner) : ICheckpointStore
 
     public Func<string, ObjectInfo, ObjectInfo>? AfterPut { get; set; }
 
-    public Uri Location => inner.Location;
-
-    public StoreCapabilities Capabilities => inner.Capabilities;
-
-    public async Task<ObjectInfo> PutAsync(string key, Stream content, ObjectWriteOptions? options = null, CancellationToken cancellationToken = default)
+    public override async Task<ObjectInfo> PutAsync(string key, Stream content, ObjectWriteOptions? options = null, CancellationToken cancellationToken = default)
     {
         if (BeforePut is { } hook)
         {
             await hook(key);
         }
 
-        var info = await inner.PutAsync(key, content, options, cancellationToken);
+        var info = await Inner.PutAsync(key, content, options, cancellationToken);
         Record($"put {key}");
         return AfterPut?.Invoke(key, info) ?? info;
     }
 
-    public async Task<ObjectWriteStream> OpenWriteAsync(string key, ObjectWriteOptions? options = null, CancellationToken cancellationToken = default) =>
-        new RecordingWriter(this, await inner.OpenWriteAsync(key, options, cancellationToken));
+    public override async Task<ObjectWriteStream> OpenWriteAsync(string key, ObjectWriteOptions? options = null, CancellationToken cancellationToken = default) =>
+        new RecordingWriter(this, await Inner.OpenWriteAsync(key, options, cancellationToken));
 
-    public Task<Stream> OpenReadAsync(string key, ByteRange? range = null, CancellationToken cancellationToken = default) =>
-        inner.OpenReadAsync(key, range, cancellationToken);
-
-    public Task<ObjectInfo?> StatAsync(string key, CancellationToken cancellationToken = default) => inner.StatAsync(key, cancellationToken);
-
-    public IAsyncEnumerable<StoreEntry> ListAsync(string prefix, ListOptions? options = null, CancellationToken cancellationToken = default) =>
-        inner.ListAsync(prefix, options, cancellationToken);
-
-    public async Task<bool> DeleteAsync(string key, string? ifMatch = null, CancellationToken cancellationToken = default)
+    public override async Task<bool> DeleteAsync(string key, string? ifMatch = null, CancellationToken cancellationToken = default)
     {
-        var deleted = await inner.DeleteAsync(key, ifMatch, cancellationToken);
+        var deleted = await Inner.DeleteAsync(key, ifMatch, cancellationToken);
         if (deleted)
         {
             Record($"delete {key}");

@@ -1,3 +1,5 @@
+using Konduktor.Storage.Testing;
+
 using static Konduktor.Storage.Tests.CheckpointTestKit;
 
 namespace Konduktor.Storage.Tests;
@@ -146,28 +148,9 @@ public sealed class GarbageCollectionTests
     }
 
     /// <summary>An in-memory store that also keeps interrupted uploads apart from its objects, as S3 does.</summary>
-    private sealed class PendingUploadsStore(InMemoryCheckpointStore inner) : ICheckpointStore, IPendingUploadStore
+    private sealed class PendingUploadsStore(InMemoryCheckpointStore inner) : DelegatingStore(inner), IPendingUploadStore
     {
         public List<PendingUpload> Pending { get; } = [];
-
-        public Uri Location => inner.Location;
-
-        public StoreCapabilities Capabilities => inner.Capabilities;
-
-        public Task<ObjectInfo> PutAsync(string key, Stream content, ObjectWriteOptions? options = null, CancellationToken cancellationToken = default) =>
-            inner.PutAsync(key, content, options, cancellationToken);
-
-        public Task<ObjectWriteStream> OpenWriteAsync(string key, ObjectWriteOptions? options = null, CancellationToken cancellationToken = default) =>
-            inner.OpenWriteAsync(key, options, cancellationToken);
-
-        public Task<Stream> OpenReadAsync(string key, ByteRange? range = null, CancellationToken cancellationToken = default) => inner.OpenReadAsync(key, range, cancellationToken);
-
-        public Task<ObjectInfo?> StatAsync(string key, CancellationToken cancellationToken = default) => inner.StatAsync(key, cancellationToken);
-
-        public IAsyncEnumerable<StoreEntry> ListAsync(string prefix, ListOptions? options = null, CancellationToken cancellationToken = default) =>
-            inner.ListAsync(prefix, options, cancellationToken);
-
-        public Task<bool> DeleteAsync(string key, string? ifMatch = null, CancellationToken cancellationToken = default) => inner.DeleteAsync(key, ifMatch, cancellationToken);
 
         public async IAsyncEnumerable<PendingUpload> ListPendingUploadsAsync(string keyPrefix, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
         {
