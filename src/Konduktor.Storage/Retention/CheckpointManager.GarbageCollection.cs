@@ -50,7 +50,7 @@ public sealed partial class CheckpointManager
             objects.Add(entry.Info);
         }
 
-        var garbage = new List<ObjectInfo>();
+        var orphans = new List<(long Step, string Writer, List<ObjectInfo> Objects)>();
         foreach (var (step, writers) in steps)
         {
             writers.Remove(CheckpointLayout.QuarantineFolder);
@@ -67,7 +67,7 @@ public sealed partial class CheckpointManager
                     && !_activeWriters.ContainsKey(folder + writer + "/")
                     && objects.Max(o => o.LastModified) < cutoff)
                 {
-                    garbage.AddRange(objects);
+                    orphans.Add((step, writer, objects));
                 }
             }
         }
@@ -86,9 +86,22 @@ public sealed partial class CheckpointManager
 
         if (!dryRun)
         {
-            foreach (var item in garbage)
+            foreach (var stepOrphans in orphans.GroupBy(o => o.Step))
             {
-                await Store.DeleteAsync(item.Key, null, cancellationToken).ConfigureAwait(false);
+                // A save may have committed since the scan: read the manifest again and spare what it now points at.
+                var referenced = await ReferencedWritersAsync(stepOrphans.Key, cancellationToken).ConfigureAwait(false);
+                foreach (var (_, writer, objects) in stepOrphans)
+                {
+                    if (referenced is null || referenced.Contains(writer))
+                    {
+                        continue;
+                    }
+
+                    foreach (var item in objects)
+                    {
+                        await Store.DeleteAsync(item.Key, null, cancellationToken).ConfigureAwait(false);
+                    }
+                }
             }
 
             foreach (var upload in stale)
@@ -97,6 +110,7 @@ public sealed partial class CheckpointManager
             }
         }
 
+        var garbage = orphans.SelectMany(o => o.Objects).ToList();
         var bytes = garbage.Sum(o => o.Length);
         Log.GarbageCollected(_logger, dryRun ? "dry run found" : "deleted", garbage.Count, bytes, stale.Count, grace);
         return new GarbageCollectionResult(dryRun, garbage, bytes, stale);

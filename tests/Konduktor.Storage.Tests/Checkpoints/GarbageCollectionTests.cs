@@ -128,6 +128,54 @@ public sealed class GarbageCollectionTests
     }
 
     [Fact]
+    public async Task CollectGarbageAsync_SaveCommittedBetweenScanAndDelete_KeepsItsData()
+    {
+        var scanned = new TaskCompletionSource();
+        var store = new CommitDuringGcStore(_store, async () =>
+        {
+            // Another pod commits step 2 with that data right after the collector judged it an orphan.
+            var manifest = new CheckpointManifest
+            {
+                Run = Run,
+                Scope = "rank-00000",
+                Step = 2,
+                CreatedUtc = _clock.GetUtcNow(),
+                Writer = "a0-dead",
+                Files = [new ManifestFile("model.bin", "a0-dead/model.bin", 500, ContentHash.Of(Bytes(500, 1)))],
+            };
+            await _store.PutAsync($"{Run}/rank-00000/step-000000000002/manifest.json", new MemoryStream(ManifestCodec.Serialize(manifest)));
+        });
+        var manager = Manager(store, time: _clock);
+        await manager.SaveStepAsync(1);
+        await _store.PutAsync(Orphan, new MemoryStream(Bytes(500, 1)));
+        _clock.Advance(TimeSpan.FromHours(2));
+
+        await manager.CollectGarbageAsync();
+
+        Assert.NotNull(await _store.StatAsync(Orphan));
+        Assert.Equal(2, (await manager.RestoreLatestAsync(TempDirectory())).Step);
+    }
+
+    /// <summary>Runs a hook once, when the collector has judged step 2 (after it looked into the step's quarantine).</summary>
+    private sealed class CommitDuringGcStore(InMemoryCheckpointStore inner, Func<Task> afterScan) : DelegatingStore(inner)
+    {
+        private int _scans;
+
+        public override async IAsyncEnumerable<StoreEntry> ListAsync(string prefix, ListOptions? options = null, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+        {
+            await foreach (var entry in Inner.ListAsync(prefix, options, cancellationToken))
+            {
+                yield return entry;
+            }
+
+            if (prefix.EndsWith("step-000000000002/quarantine/", StringComparison.Ordinal) && Interlocked.Increment(ref _scans) == 1)
+            {
+                await afterScan();
+            }
+        }
+    }
+
+    [Fact]
     public async Task CollectGarbageAsync_StoreWithPendingUploads_AbortsOnlyStaleOnesOfThisScope()
     {
         var store = new PendingUploadsStore(_store);
