@@ -1,0 +1,180 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using System.Globalization;
+
+using Amazon.Runtime;
+using Amazon.S3;
+using Amazon.S3.Model;
+
+using Konduktor.Storage.S3;
+
+namespace Konduktor.Storage.Benchmarks;
+
+/// <summary>
+/// One measured transfer in a fresh process (<c>-- transfer-worker OP …</c>), so that its peak memory (VmHWM) is its own.
+/// Prints one line <c>WORKER seconds requests peakMiB</c>; requests are counted from System.Net.Http's
+/// <c>http.client.request.duration</c> metric (every HTTP request any HttpClient in the process made).
+/// </summary>
+internal static class TransferWorker
+{
+    private const string RunId = "bench";
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        // args: transfer-worker OP key=value…
+        var op = args[1];
+        var a = args.Skip(2).Select(x => x.Split('=', 2)).ToDictionary(x => x[0], x => x[1], StringComparer.Ordinal);
+        long requests = 0;
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == "System.Net.Http" && instrument.Name == "http.client.request.duration")
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<double>((_, _, _, _) => Interlocked.Increment(ref requests));
+        listener.Start();
+
+        var clock = Stopwatch.StartNew();
+        switch (op)
+        {
+            case "lib-save-s3":
+                {
+                    using var store = S3Store(a);
+                    var manager = new CheckpointManager(store, JobContext.Create(), new CheckpointManagerOptions { RunId = RunId });
+                    await manager.SaveDirectoryAsync(1, a["src"]);
+                    break;
+                }
+
+            case "lib-restore-s3":
+                {
+                    using var store = S3Store(a);
+                    var manager = new CheckpointManager(store, JobContext.Create(), new CheckpointManagerOptions { RunId = RunId });
+                    var result = await manager.RestoreLatestAsync(a["dst"]);
+                    if (!result.Found)
+                    {
+                        throw new InvalidOperationException("no checkpoint to restore");
+                    }
+
+                    break;
+                }
+
+            case "lib-save-fs":
+                {
+                    var manager = new CheckpointManager(new FileSystemCheckpointStore(a["root"]), JobContext.Create(), new CheckpointManagerOptions { RunId = RunId });
+                    await manager.SaveDirectoryAsync(1, a["src"]);
+                    break;
+                }
+
+            case "lib-restore-fs":
+                {
+                    var manager = new CheckpointManager(new FileSystemCheckpointStore(a["root"]), JobContext.Create(), new CheckpointManagerOptions { RunId = RunId });
+                    var result = await manager.RestoreLatestAsync(a["dst"]);
+                    if (!result.Found)
+                    {
+                        throw new InvalidOperationException("no checkpoint to restore");
+                    }
+
+                    break;
+                }
+
+            case "sdk-save-s3":
+                {
+                    using var client = RawClient(a["endpoint"], a["ak"], a["sk"]);
+                    var files = Directory.GetFiles(a["src"]).Order(StringComparer.Ordinal).ToList();
+
+                    // One PutObject per file straight from the file; several files go up four at a time.
+                    await Parallel.ForEachAsync(files, new ParallelOptions { MaxDegreeOfParallelism = 4 }, async (file, ct) =>
+                        await client.PutObjectAsync(
+                            new PutObjectRequest { BucketName = a["bucket"], Key = $"{a["prefix"]}/{Path.GetFileName(file)}", FilePath = file, UseChunkEncoding = false },
+                            ct));
+                    break;
+                }
+
+            case "sdk-restore-s3":
+                {
+                    using var client = RawClient(a["endpoint"], a["ak"], a["sk"]);
+                    Directory.CreateDirectory(a["dst"]);
+                    var listed = await client.ListObjectsV2Async(new ListObjectsV2Request { BucketName = a["bucket"], Prefix = a["prefix"] + "/" });
+                    foreach (var entry in listed.S3Objects ?? [])
+                    {
+                        await RangedDownloadAsync(client, a["bucket"], entry.Key, entry.Size ?? 0, Path.Combine(a["dst"], Path.GetFileName(entry.Key)));
+                    }
+
+                    break;
+                }
+
+            default:
+                throw new ArgumentException($"unknown worker operation {op}");
+        }
+
+        var seconds = clock.Elapsed.TotalSeconds;
+        listener.RecordObservableInstruments();
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"WORKER {seconds:F4} {Interlocked.Read(ref requests)} {PeakMiB():F1}"));
+        return 0;
+    }
+
+    /// <summary>Four parallel ranged GETs, each written at its offset of the destination file.</summary>
+    private static async Task RangedDownloadAsync(AmazonS3Client client, string bucket, string key, long size, string path)
+    {
+        const int Parts = 4;
+        using (var create = File.Create(path))
+        {
+            create.SetLength(size);
+        }
+
+        var partSize = (size + Parts - 1) / Parts;
+        await Parallel.ForEachAsync(Enumerable.Range(0, Parts), new ParallelOptions { MaxDegreeOfParallelism = Parts }, async (i, ct) =>
+        {
+            var start = i * partSize;
+            var end = Math.Min(size, start + partSize) - 1;
+            if (start > end)
+            {
+                return;
+            }
+
+            using var response = await client.GetObjectAsync(new GetObjectRequest { BucketName = bucket, Key = key, ByteRange = new Amazon.S3.Model.ByteRange(start, end) }, ct);
+            using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Write, FileShare.ReadWrite, FileOptions.Asynchronous);
+            var buffer = new byte[1024 * 1024];
+            var offset = start;
+            await using var body = response.ResponseStream;
+            int read;
+            while ((read = await body.ReadAsync(buffer, ct)) > 0)
+            {
+                await RandomAccess.WriteAsync(handle, buffer.AsMemory(0, read), offset, ct);
+                offset += read;
+            }
+        });
+    }
+
+    private static S3CheckpointStore S3Store(Dictionary<string, string> a) => new(
+        new Uri($"s3://{a["bucket"]}/{a["prefix"]}"),
+        new S3StoreOptions { ServiceUrl = a["endpoint"], ForcePathStyle = true, Region = "us-east-1" },
+        new BasicAWSCredentials(a["ak"], a["sk"]));
+
+    /// <summary>The raw SDK as RadosGW needs it: path style, no aws-chunked, checksums only when required.</summary>
+    public static AmazonS3Client RawClient(string endpoint, string accessKey, string secretKey) => new(new BasicAWSCredentials(accessKey, secretKey), new AmazonS3Config
+    {
+        ServiceURL = endpoint,
+        ForcePathStyle = true,
+        AuthenticationRegion = "us-east-1",
+        RequestChecksumCalculation = RequestChecksumCalculation.WHEN_REQUIRED,
+        ResponseChecksumValidation = ResponseChecksumValidation.WHEN_REQUIRED,
+        IgnoreConfiguredEndpointUrls = true,
+    });
+
+    /// <summary>This process's peak resident set (VmHWM), in MiB.</summary>
+    private static double PeakMiB()
+    {
+        foreach (var line in File.ReadLines("/proc/self/status"))
+        {
+            if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
+            {
+                return long.Parse(line["VmHWM:".Length..].Trim().Split(' ')[0], CultureInfo.InvariantCulture) / 1024.0;
+            }
+        }
+
+        return double.NaN;
+    }
+}

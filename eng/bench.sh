@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Runs the benchmarks against a throw-away RadosGW of its own (never part of eng/test.sh).
+#
+#   eng/bench.sh [--quick]
+#
+# Installs RadosGW when missing (eng/rgw/rgw.sh install), starts one on loopback, runs the checksum quick mode and the
+# transfers mode (bench/README.md), and always stops the server. --quick: small sizes, 2 rounds (under 2 minutes).
+# Objects live in RAM (memstore): RGW_MEMSTORE_BYTES defaults to 3 GiB (--quick) or 10 GiB; deleted objects are
+# garbage-collected between rounds with `radosgw-admin gc process --include-all`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+quick=()
+[ "${1:-}" = "--quick" ] && quick=(--quick)
+
+export RGW_MEMSTORE_BYTES=${RGW_MEMSTORE_BYTES:-$(( (${#quick[@]} ? 3 : 10) * 1024 * 1024 * 1024 ))}
+rgw_dir=$(mktemp -d "${TMPDIR:-/tmp}/kbench-rgw.XXXXXX")
+rmdir "$rgw_dir"
+work=$(mktemp -d "${TMPDIR:-/tmp}/kbench-work.XXXXXX")
+cleanup() {
+  bash eng/rgw/rgw.sh stop "$rgw_dir" >/dev/null 2>&1 || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+bash eng/rgw/rgw.sh install
+env_lines=$(bash eng/rgw/rgw.sh start "$rgw_dir")
+RGW_ENDPOINT=$(sed -n 's/^RGW_ENDPOINT=//p' <<<"$env_lines")
+RGW_ACCESS_KEY=$(sed -n 's/^RGW_ACCESS_KEY=//p' <<<"$env_lines")
+RGW_SECRET_KEY=$(sed -n 's/^RGW_SECRET_KEY=//p' <<<"$env_lines")
+echo "bench.sh: RadosGW at $RGW_ENDPOINT (memstore $((RGW_MEMSTORE_BYTES >> 30)) GiB)" >&2
+
+dotnet build bench/Konduktor.Storage.Benchmarks -c Release -v q -nologo >&2
+bench=(dotnet run -c Release --no-build --project bench/Konduktor.Storage.Benchmarks --)
+
+if [ ${#quick[@]} -eq 0 ]; then
+  "${bench[@]}" checksum
+else
+  echo "bench.sh: checksum quick mode skipped with --quick (it takes ~20 s; run it without --quick)" >&2
+fi
+"${bench[@]}" transfers "${quick[@]}" --endpoint "$RGW_ENDPOINT" --access-key "$RGW_ACCESS_KEY" --secret-key "$RGW_SECRET_KEY" \
+  --work "$work/transfers" --gc-command "radosgw-admin --conf '$rgw_dir/ceph.conf' gc process --include-all >/dev/null 2>&1"
