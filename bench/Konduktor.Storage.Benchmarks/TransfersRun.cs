@@ -71,8 +71,8 @@ internal static class TransfersRun
             Console.Error.WriteLine($"transfers: work directory {work}, {rounds} rounds, endpoint {endpoint}");
             var results = new List<CaseResult>
             {
-                await S3SaveAsync(s3, $"s3-save-{oneLabel}", oneDir, oneSize, recursive: false, rounds, work, gcCommand),
-                await S3SaveAsync(s3, $"s3-save-{manyLabel}", manyDir, manyCount * manySize, recursive: true, rounds, work, gcCommand),
+                await S3SaveAsync(s3, $"s3-save-{oneLabel}", oneDir, oneSize, recursive: false, rounds, gcCommand),
+                await S3SaveAsync(s3, $"s3-save-{manyLabel}", manyDir, manyCount * manySize, recursive: true, rounds, gcCommand),
                 await S3RestoreAsync(s3, $"s3-restore-{oneLabel}", oneDir, oneSize, recursive: false, rounds, work, gcCommand),
                 await S3RestoreAsync(s3, $"s3-restore-{manyLabel}", manyDir, manyCount * manySize, recursive: true, rounds, work, gcCommand),
                 await FsSaveAsync($"fs-save-{oneLabel}", oneDir, oneSize, rounds, work),
@@ -88,7 +88,7 @@ internal static class TransfersRun
         }
     }
 
-    private static async Task<CaseResult> S3SaveAsync(S3Context s3, string name, string src, long bytes, bool recursive, int rounds, string work, string gcCommand)
+    private static async Task<CaseResult> S3SaveAsync(S3Context s3, string name, string src, long bytes, bool recursive, int rounds, string gcCommand)
     {
         var fileName = Path.GetFileName(Directory.GetFiles(src)[0]);
         var contenders = new[]
