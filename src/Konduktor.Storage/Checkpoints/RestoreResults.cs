@@ -106,7 +106,10 @@ public sealed class CheckpointReader
     /// <summary>Newer checkpoints that were passed over, newest first, and why.</summary>
     public IReadOnlyList<SkippedCheckpoint> Skipped { get; }
 
-    /// <summary>Opens one file of the checkpoint as a verifying stream.</summary>
+    /// <summary>
+    /// Opens one file of the checkpoint as a verifying stream. It resumes reads interrupted by transient failures; synchronous
+    /// reads work too (a model loader that takes a <see cref="Stream"/>), blocking on the same path.
+    /// </summary>
     /// <param name="name">The file's name in the checkpoint.</param>
     /// <param name="cancellationToken">Cancels opening the file.</param>
     /// <exception cref="InvalidOperationException">No checkpoint was found.</exception>

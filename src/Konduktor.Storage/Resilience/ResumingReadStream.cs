@@ -81,11 +81,25 @@ internal sealed class ResumingReadStream : Stream
         }
     }
 
+    // Synchronous readers (a model loader that takes a Stream) block on the resuming asynchronous path: stores only
+    // reopen asynchronously, and every await below it uses ConfigureAwait(false), so no context is needed to finish.
     public override int Read(byte[] buffer, int offset, int count) =>
-        throw new NotSupportedException("This stream resumes failed reads and reads asynchronously only; use ReadAsync or CopyToAsync.");
+        ReadAsync(buffer.AsMemory(offset, count), CancellationToken.None).AsTask().GetAwaiter().GetResult();
 
-    public override int Read(Span<byte> buffer) =>
-        throw new NotSupportedException("This stream resumes failed reads and reads asynchronously only; use ReadAsync or CopyToAsync.");
+    public override int Read(Span<byte> buffer)
+    {
+        var rented = System.Buffers.ArrayPool<byte>.Shared.Rent(buffer.Length);
+        try
+        {
+            var read = Read(rented, 0, buffer.Length);
+            rented.AsSpan(0, read).CopyTo(buffer);
+            return read;
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(rented);
+        }
+    }
 
     public override void Flush()
     {

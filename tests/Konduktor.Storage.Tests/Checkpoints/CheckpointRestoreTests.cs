@@ -389,4 +389,24 @@ public sealed class CheckpointRestoreTests
 
         await Assert.ThrowsAsync<InvalidDataException>(() => manager.LoadLatestAsync<int>((_, _) => throw new InvalidDataException("mine")));
     }
+
+    [Fact]
+    public async Task OpenFileAsync_SynchronousReader_ReadsVerifiedBytesAndDetectsCorruption()
+    {
+        // Model loaders often take a Stream and read it synchronously.
+        var manager = Manager(_store);
+        var data = Bytes(2_500_000, 7);
+        await manager.SaveAsync(1, ("good.bin", data), ("bad.bin", Bytes(10_000, 8)));
+        var saved = (await manager.ListAsync()).Single().Manifest!;
+        var reader = await manager.OpenLatestAsync();
+
+        await using var good = await reader.OpenFileAsync("good.bin");
+        using var copy = new MemoryStream();
+        good.CopyTo(copy);
+        await _store.FlipByteAsync(DataKey(manager, saved, "bad.bin"), 9_999);
+        await using var bad = await reader.OpenFileAsync("bad.bin");
+
+        Assert.Equal(data, copy.ToArray());
+        Assert.Throws<CheckpointCorruptException>(() => bad.CopyTo(Stream.Null));
+    }
 }
