@@ -6,32 +6,17 @@ using System.Text;
 
 namespace Konduktor.Storage.Testing;
 
-/// <summary>What the proxy does to one request.</summary>
-public abstract record ProxyFault
-{
-    /// <summary>Answers with <paramref name="Status"/> and a body, without reaching the server (e.g. 503 SlowDown).</summary>
-    /// <param name="Status">The HTTP status.</param>
-    /// <param name="Body">The response body (an S3 or GCS error document).</param>
-    /// <param name="RetryAfterSeconds">A <c>Retry-After</c> header, if set.</param>
-    public sealed record Respond(int Status, string Body, int? RetryAfterSeconds = null) : ProxyFault;
-
-    /// <summary>Sends the request to the server, then resets the client's connection before any answer: the request may have taken effect.</summary>
-    public sealed record ResetAfterRequest : ProxyFault;
-
-    /// <summary>Resets the client's connection after forwarding this many bytes of the server's answer.</summary>
-    /// <param name="Bytes">Bytes of the response (head included) delivered before the reset.</param>
-    public sealed record ResetMidResponse(long Bytes) : ProxyFault;
-
-    /// <summary>Resets the client's connection right away, before the request reaches the server.</summary>
-    public sealed record ResetBeforeRequest : ProxyFault;
-}
-
 /// <summary>
 /// An HTTP/1.1 proxy on a free loopback port, in front of a test server on loopback, that injects scripted faults
 /// between a client and the server: error answers (503 SlowDown, 429 with Retry-After), connection resets before,
-/// during and after a request. It relays bytes untouched otherwise, so signed requests (SigV4) stay valid when the
-/// client signs for the proxy's address. For tests only: it serves one upstream and never leaves 127.0.0.1.
+/// during and after a request, stalls, slow links and truncated answers. It relays bytes untouched otherwise, so signed
+/// requests (SigV4) stay valid when the client signs for the proxy's address. For tests only: it serves one upstream and
+/// never leaves 127.0.0.1.
 /// </summary>
+/// <remarks>
+/// A request gets the first fault that applies: the head of the <see cref="Inject"/> queue, then a <see cref="Schedule"/>d
+/// fault, then one drawn from the <see cref="UseProfile"/> profile.
+/// </remarks>
 public sealed class LoopbackFaultProxy : IAsyncDisposable
 {
     private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
@@ -39,7 +24,11 @@ public sealed class LoopbackFaultProxy : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly ConcurrentQueue<(Func<string, string, bool> Match, ProxyFault Fault)> _faults = new();
     private readonly ConcurrentBag<Task> _connections = [];
+    private readonly ConcurrentDictionary<string, int> _faultsByKind = new(StringComparer.Ordinal);
+    private readonly List<Scheduled> _scheduled = [];
+    private readonly Lock _drawing = new();
     private readonly Task _accepting;
+    private FaultProfile.Draws? _profile;
     private int _requests;
     private int _faultsInjected;
 
@@ -69,6 +58,9 @@ public sealed class LoopbackFaultProxy : IAsyncDisposable
     /// <summary>Faults injected so far.</summary>
     public int FaultsInjected => Volatile.Read(ref _faultsInjected);
 
+    /// <summary>Faults injected so far, by <see cref="ProxyFault.Kind"/>.</summary>
+    public IReadOnlyDictionary<string, int> FaultsByKind => new SortedDictionary<string, int>(_faultsByKind, StringComparer.Ordinal);
+
     /// <summary>Queues <paramref name="fault"/> for the next <paramref name="count"/> requests that <paramref name="match"/> accepts (method, path and query).</summary>
     /// <param name="fault">What to do.</param>
     /// <param name="count">How many requests it applies to.</param>
@@ -78,6 +70,36 @@ public sealed class LoopbackFaultProxy : IAsyncDisposable
         for (var i = 0; i < count; i++)
         {
             _faults.Enqueue((match ?? ((_, _) => true), fault));
+        }
+    }
+
+    /// <summary>
+    /// Gives <paramref name="fault"/> to the <paramref name="nth"/> request (from 1, counted from now) that <paramref name="match"/>
+    /// accepts and to the <paramref name="burst"/> − 1 matching requests after it.
+    /// </summary>
+    /// <param name="fault">What to do.</param>
+    /// <param name="nth">Which matching request starts the burst, from 1.</param>
+    /// <param name="burst">How many matching requests in a row get the fault.</param>
+    /// <param name="match">Which requests count (method, path and query); all when <see langword="null"/>.</param>
+    public void Schedule(ProxyFault fault, int nth, int burst = 1, Func<string, string, bool>? match = null)
+    {
+        ArgumentNullException.ThrowIfNull(fault);
+        ArgumentOutOfRangeException.ThrowIfLessThan(nth, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(burst, 1);
+        lock (_drawing)
+        {
+            _scheduled.Add(new Scheduled(fault, nth, burst, match ?? ((_, _) => true)));
+        }
+    }
+
+    /// <summary>Draws faults for every later request from <paramref name="profile"/> with a generator seeded by <paramref name="seed"/>; none when <see langword="null"/>.</summary>
+    /// <param name="profile">The profile, or <see langword="null"/> to stop drawing.</param>
+    /// <param name="seed">The seed: the same seed and the same requests give the same faults.</param>
+    public void UseProfile(FaultProfile? profile, int seed = 0)
+    {
+        lock (_drawing)
+        {
+            _profile = profile is null ? null : new FaultProfile.Draws(profile, seed);
         }
     }
 
@@ -163,24 +185,55 @@ public sealed class LoopbackFaultProxy : IAsyncDisposable
                 }
 
                 var upstream = server.GetStream();
+                var rate = (fault as ProxyFault.SlowLink)?.BytesPerSecond;
                 await upstream.WriteAsync(request.WithoutExpect(), _stop.Token).ConfigureAwait(false);
-                await fromClient.SkipBodyAsync(request, upstream, _stop.Token).ConfigureAwait(false);
+                await fromClient.SkipBodyAsync(request, new ShapedStream(upstream, rate), _stop.Token).ConfigureAwait(false);
                 if (fault is ProxyFault.ResetAfterRequest)
                 {
                     Reset(client);
                     return;
                 }
 
-                var limit = fault is ProxyFault.ResetMidResponse mid ? mid.Bytes : long.MaxValue;
                 var fromServer = new BufferedReader(upstream);
                 var responseHead = await fromServer.ReadHeadAsync(_stop.Token).ConfigureAwait(false) ?? throw new IOException("The server closed the connection.");
                 var response = HttpHead.Parse(responseHead, request.Method);
-                var relay = new LimitedStream(toClient, limit);
-                await relay.WriteAsync(responseHead, _stop.Token).ConfigureAwait(false);
-                await fromServer.SkipBodyAsync(response, relay, _stop.Token).ConfigureAwait(false);
-                if (relay.Exceeded)
+                if (fault is ProxyFault.StallBeforeResponse stall)
                 {
-                    Reset(client);
+                    await Task.Delay(stall.Duration, _stop.Token).ConfigureAwait(false);
+                }
+
+                var relay = new ShapedStream(toClient, rate);
+                switch (fault)
+                {
+                    case ProxyFault.ResetMidResponse mid:
+                        relay.CutAt = mid.Bytes;
+                        break;
+                    case ProxyFault.TruncateResponse { BodyBytes: var bodyBytes } when !response.NoBody && response.ContentLength > 0:
+                        relay.CutAt = responseHead.Length + Math.Min(bodyBytes, response.ContentLength.Value - 1);
+                        relay.CutCleanly = true;
+                        break;
+                    case ProxyFault.StallMidBody pause:
+                        relay.PauseAt = responseHead.Length + pause.BodyBytes;
+                        relay.Pause = pause.Duration;
+                        break;
+                }
+
+                try
+                {
+                    await relay.WriteAsync(responseHead, _stop.Token).ConfigureAwait(false);
+                    await fromServer.SkipBodyAsync(response, relay, _stop.Token).ConfigureAwait(false);
+                }
+                catch (ShapedStream.CutException)
+                {
+                    if (relay.CutCleanly)
+                    {
+                        Close(client);
+                    }
+                    else
+                    {
+                        Reset(client);
+                    }
+
                     return;
                 }
 
@@ -190,25 +243,62 @@ public sealed class LoopbackFaultProxy : IAsyncDisposable
                 }
             }
         }
-        catch (Exception e) when (e is IOException or SocketException or OperationCanceledException or ObjectDisposedException or LimitedStream.LimitReachedException)
+        catch (Exception e) when (e is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
         {
-            if (e is LimitedStream.LimitReachedException)
-            {
-                Reset(client);
-            }
+            // The client or the server went away, or the proxy is stopping: this connection is over.
         }
     }
 
     private ProxyFault? NextFault(string method, string target)
     {
+        var fault = ChooseFault(method, target);
+        if (fault is not null)
+        {
+            Interlocked.Increment(ref _faultsInjected);
+            _faultsByKind.AddOrUpdate(fault.Kind, 1, (_, n) => n + 1);
+        }
+
+        return fault;
+    }
+
+    private ProxyFault? ChooseFault(string method, string target)
+    {
         // Only the head of the queue is considered, so scripted faults fire in the order they were queued.
         if (_faults.TryPeek(out var next) && next.Match(method, target) && _faults.TryDequeue(out var taken))
         {
-            Interlocked.Increment(ref _faultsInjected);
             return taken.Fault;
         }
 
-        return null;
+        lock (_drawing)
+        {
+            ProxyFault? scheduled = null;
+            foreach (var item in _scheduled.Where(item => item.Match(method, target)))
+            {
+                item.Seen++;
+                if (scheduled is null && item.Seen >= item.Nth && item.Seen < item.Nth + item.Burst)
+                {
+                    scheduled = item.Fault;
+                }
+            }
+
+            _scheduled.RemoveAll(item => item.Seen >= item.Nth + item.Burst - 1);
+            return scheduled ?? _profile?.Next(method, target);
+        }
+    }
+
+    private static void Close(TcpClient client)
+    {
+        try
+        {
+            client.Client.Shutdown(SocketShutdown.Both);
+            client.Client.Close();
+        }
+        catch (SocketException)
+        {
+        }
+        catch (ObjectDisposedException)
+        {
+        }
     }
 
     private static void Reset(TcpClient client)
@@ -405,49 +495,17 @@ public sealed class LoopbackFaultProxy : IAsyncDisposable
         }
     }
 
-    /// <summary>Passes bytes on until a limit, then refuses, so the proxy can cut a response midway.</summary>
-    private sealed class LimitedStream(Stream inner, long limit) : Stream
+    /// <summary>A fault given by <see cref="Schedule"/>: the matching requests seen so far, and which of them get it.</summary>
+    private sealed class Scheduled(ProxyFault fault, int nth, int burst, Func<string, string, bool> match)
     {
-        private long _written;
+        public ProxyFault Fault { get; } = fault;
 
-        public bool Exceeded { get; private set; }
+        public int Nth { get; } = nth;
 
-        public override bool CanRead => false;
+        public int Burst { get; } = burst;
 
-        public override bool CanSeek => false;
+        public Func<string, string, bool> Match { get; } = match;
 
-        public override bool CanWrite => true;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position { get => _written; set => throw new NotSupportedException(); }
-
-        public override void Flush() => inner.Flush();
-
-        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-        public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
-        {
-            var allowed = (int)Math.Min(buffer.Length, limit - _written);
-            if (allowed > 0)
-            {
-                await inner.WriteAsync(buffer[..allowed], cancellationToken).ConfigureAwait(false);
-                _written += allowed;
-            }
-
-            if (allowed < buffer.Length)
-            {
-                Exceeded = true;
-                throw new LimitReachedException();
-            }
-        }
-
-        public sealed class LimitReachedException : Exception;
+        public int Seen { get; set; }
     }
 }

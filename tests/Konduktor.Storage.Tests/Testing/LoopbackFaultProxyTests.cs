@@ -150,6 +150,148 @@ public sealed class LoopbackFaultProxyTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task Inject_StallBeforeResponse_HoldsTheAnswerBackThenDeliversIt()
+    {
+        _proxy!.Inject(new ProxyFault.StallBeforeResponse(TimeSpan.FromSeconds(3)));
+        using var impatient = new HttpClient { BaseAddress = _proxy.Endpoint, Timeout = TimeSpan.FromMilliseconds(500) };
+
+        await Assert.ThrowsAnyAsync<TaskCanceledException>(() => impatient.GetStringAsync("/stalled"));
+
+        _proxy.Inject(new ProxyFault.StallBeforeResponse(TimeSpan.FromMilliseconds(400)));
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        Assert.Equal(_large, await _client!.GetByteArrayAsync("/large"));
+        Assert.True(clock.Elapsed >= TimeSpan.FromMilliseconds(380), $"answered after {clock.Elapsed}");
+        Assert.Equal(new Dictionary<string, int> { ["stall-before-response"] = 2 }, _proxy.FaultsByKind);
+    }
+
+    [Fact]
+    public async Task Inject_StallMidBody_PausesAfterTheGivenBodyBytes()
+    {
+        _proxy!.Inject(new ProxyFault.StallMidBody(100_000, TimeSpan.FromMilliseconds(600)));
+
+        using var response = await _client!.GetAsync("/large", HttpCompletionOption.ResponseHeadersRead);
+        await using var body = await response.Content.ReadAsStreamAsync();
+        var first = new byte[100_000];
+        await body.ReadExactlyAsync(first);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var next = new byte[1];
+        await body.ReadExactlyAsync(next);
+        var waited = clock.Elapsed;
+        using var rest = new MemoryStream();
+        await body.CopyToAsync(rest);
+
+        Assert.True(waited >= TimeSpan.FromMilliseconds(550), $"the next byte came after {waited}");
+        Assert.Equal(_large, first.Concat(next).Concat(rest.ToArray()).ToArray());
+    }
+
+    [Fact]
+    public async Task Inject_SlowLink_CapsBothDirections()
+    {
+        const int Rate = 1_000_000;
+        var upload = new byte[500_000];
+        _proxy!.Inject(new ProxyFault.SlowLink(Rate));
+        _proxy.Inject(new ProxyFault.SlowLink(Rate));
+
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var put = await _client!.PutAsync("/up", new ByteArrayContent(upload));
+        var up = clock.Elapsed;
+        clock.Restart();
+        using var response = await _client.GetAsync("/large", HttpCompletionOption.ResponseHeadersRead);
+        var download = await response.Content.ReadAsByteArrayAsync();
+        var down = clock.Elapsed;
+
+        Assert.Equal(HttpStatusCode.OK, put.StatusCode);
+        Assert.Contains("PUT /up 500000", _seen);
+        Assert.Equal(_large, download);
+
+        // Lower bounds only: a busy machine may be slower, never faster than the cap.
+        Assert.True(up >= TimeSpan.FromSeconds(0.45), $"500 kB went up in {up}");
+        Assert.True(down >= TimeSpan.FromSeconds(_large.Length / (double)Rate * 0.95), $"{_large.Length} bytes came down in {down}");
+    }
+
+    [Fact]
+    public async Task Inject_TruncateResponse_PromisesTheWholeBodyButClosesEarly()
+    {
+        _proxy!.Inject(new ProxyFault.TruncateResponse(1000));
+
+        using var response = await _client!.GetAsync("/large", HttpCompletionOption.ResponseHeadersRead);
+        await using var body = await response.Content.ReadAsStreamAsync();
+        var received = new MemoryStream();
+        var error = await Record.ExceptionAsync(() => body.CopyToAsync(received));
+
+        Assert.Equal(_large.Length, response.Content.Headers.ContentLength);
+        Assert.True(error is IOException or HttpRequestException, error?.ToString());
+        Assert.Equal(_large.AsSpan(0, 1000).ToArray(), received.ToArray());
+        Assert.Equal(_large, await _client.GetByteArrayAsync("/large"));
+        Assert.Equal(new Dictionary<string, int> { ["truncated-response"] = 1 }, _proxy.FaultsByKind);
+    }
+
+    [Fact]
+    public async Task Schedule_BurstFromTheNthMatchingRequest_HitsExactlyThoseRequests()
+    {
+        _proxy!.Schedule(LoopbackFaultProxy.SlowDown, nth: 2, burst: 3, match: (m, _) => m == "GET");
+
+        var statuses = new List<HttpStatusCode>();
+        for (var i = 0; i < 6; i++)
+        {
+            statuses.Add((await _client!.GetAsync($"/g{i}")).StatusCode);
+            statuses.Add((await _client.PutAsync($"/p{i}", new ByteArrayContent([1]))).StatusCode);
+        }
+
+        var ok = HttpStatusCode.OK;
+        var busy = HttpStatusCode.ServiceUnavailable;
+        Assert.Equal([ok, ok, busy, ok, busy, ok, busy, ok, ok, ok, ok, ok], statuses);
+        Assert.Equal(new Dictionary<string, int> { ["503-SlowDown"] = 3 }, _proxy.FaultsByKind);
+    }
+
+    [Fact]
+    public async Task UseProfile_SameSeed_SameFaultsForTheSameRequests()
+    {
+        var profile = new FaultProfile("mixed", [
+            new(LoopbackFaultProxy.SlowDown, 0.2, Burst: 2),
+            new(new ProxyFault.Respond(429, "<Error><Code>TooManyRequests</Code></Error>", RetryAfterSeconds: 1), 0.1),
+            new(LoopbackFaultProxy.InternalError, 0.1, Match: (m, _) => m == "PUT"),
+        ]);
+
+        async Task<List<HttpStatusCode>> RunAsync(int seed)
+        {
+            _proxy!.UseProfile(profile, seed);
+            var statuses = new List<HttpStatusCode>();
+            for (var i = 0; i < 20; i++)
+            {
+                statuses.Add((await _client!.GetAsync($"/g{i}")).StatusCode);
+                statuses.Add((await _client.PutAsync($"/p{i}", new ByteArrayContent([1]))).StatusCode);
+            }
+
+            _proxy.UseProfile(null);
+            return statuses;
+        }
+
+        var first = await RunAsync(42);
+        var second = await RunAsync(42);
+        var other = await RunAsync(7);
+
+        Assert.Equal(first, second);
+        Assert.NotEqual(first, other);
+        Assert.Contains(HttpStatusCode.ServiceUnavailable, first);
+        Assert.Contains(HttpStatusCode.TooManyRequests, first.Concat(other));
+        Assert.DoesNotContain(HttpStatusCode.InternalServerError, first.Where((_, i) => i % 2 == 0));
+        var counted = _proxy!.FaultsByKind;
+        Assert.Equal(_proxy.FaultsInjected, counted.Values.Sum());
+        Assert.Equal(first.Concat(second).Concat(other).Count(s => s != HttpStatusCode.OK), _proxy.FaultsInjected);
+        Assert.Equal(["429-TooManyRequests-retry-after", "500-InternalError", "503-SlowDown"], counted.Keys.Intersect(["429-TooManyRequests-retry-after", "500-InternalError", "503-SlowDown"]));
+    }
+
+    [Fact]
+    public async Task Requests_AfterAFaultlessProfile_PassThrough()
+    {
+        _proxy!.UseProfile(new FaultProfile("none", [new(LoopbackFaultProxy.SlowDown, 0)]), 1);
+
+        Assert.Equal(_large, await _client!.GetByteArrayAsync("/large"));
+        Assert.Equal(0, _proxy.FaultsInjected);
+    }
+
+    [Fact]
     public void Constructor_NonLoopbackUpstream_IsRefused()
     {
         Assert.Throws<ArgumentException>(() => new LoopbackFaultProxy(new Uri("http://10.0.0.1:80")));
