@@ -1,0 +1,52 @@
+using Konduktor.Storage.Testing;
+
+using Xunit.Abstractions;
+
+namespace Konduktor.Storage.S3.Tests;
+
+/// <summary>
+/// The fault campaign on RadosGW: checkpoints saved and restored through the fault proxy under every profile. The short form
+/// runs with the other tests; <c>KONDUKTOR_FAULT_CAMPAIGN_TRANSFERS</c>, <c>_SEED</c> and <c>_REPORT</c> run a longer one.
+/// </summary>
+[Collection("RadosGW")]
+[Trait("Category", "FaultCampaign")]
+public sealed class S3FaultCampaignTests(RadosGwServer server, ITestOutputHelper output)
+{
+    [Fact]
+    public async Task Campaign_EveryProfile_NoUnclearErrorHangTornCheckpointOrWrongBytes()
+    {
+        var options = FaultCampaignOptions.FromEnvironment();
+
+        var report = await new FaultCampaign(new S3FaultCampaignStore(server), options, output.WriteLine).RunAsync();
+
+        if (options.ReportPath is { } path)
+        {
+            await File.WriteAllTextAsync(path, report.ToJson());
+        }
+
+        Assert.Equal(options.Transfers, report.Transfers);
+        Assert.Equal(report.Transfers, report.Succeeded + report.FailedClearly + report.UnclearErrors + report.Hung);
+        Assert.True(report.Passed, string.Join(Environment.NewLine, report.Problems));
+        Assert.True(report.FaultsByKind.Values.Sum() > 0, "no fault was injected");
+    }
+
+    /// <summary>S3 stores on the test RadosGW: 5 MiB parts, so the large file goes in three parts.</summary>
+    private sealed class S3FaultCampaignStore(RadosGwServer server) : IFaultCampaignStore
+    {
+        public string Name => "s3";
+
+        public Uri ServerEndpoint => server.Endpoint;
+
+        public int LargeFileBytes => 11 * S3ManagerTestSupport.MiB;
+
+        public async Task<ICheckpointStore> CreateStoreAsync(Uri endpoint, string prefix, ResilienceOptions resilience)
+        {
+            await S3TestStores.EnsureBucketAsync(server);
+            return new S3CheckpointStore(
+                new Uri($"s3://{S3TestStores.Bucket}/{prefix}"),
+                S3TestStores.Options(server, o => o.ServiceUrl = endpoint.ToString()),
+                S3TestStores.Credentials(server),
+                new StoreRetryPolicy(resilience));
+        }
+    }
+}
