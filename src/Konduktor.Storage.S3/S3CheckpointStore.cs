@@ -499,13 +499,49 @@ public sealed class S3CheckpointStore : ICheckpointStore, IPendingUploadStore, I
             throw new ArgumentException($"'{location}' is not an S3 location (expected s3://bucket or s3://bucket/prefix).", nameof(location));
         }
 
+        // Uri lowercases the host: take the bucket as written, so "MyBucket" is refused rather than becoming another bucket.
+        var written = location.OriginalString;
+        var start = written.IndexOf("://", StringComparison.Ordinal) + 3;
+        var end = written.IndexOfAny(['/', '?', '#'], start);
+        var bucket = end < 0 ? written[start..] : written[start..end];
+        if (BucketNameProblem(bucket) is { } bucketProblem)
+        {
+            throw new ArgumentException($"'{bucket}' in '{location.OriginalString}' is not a valid S3 bucket name: {bucketProblem}.", nameof(location));
+        }
+
         var prefix = Uri.UnescapeDataString(location.AbsolutePath).Trim('/');
         if (prefix.Length > 0 && ObjectKey.Check(prefix) is { } problem)
         {
             throw new ArgumentException($"The prefix of '{location}' is not valid: {problem}.", nameof(location));
         }
 
-        return (location.Host, prefix);
+        return (bucket, prefix);
+    }
+
+    /// <summary>Why <paramref name="bucket"/> breaks S3's naming rules, or <see langword="null"/> when it keeps them.</summary>
+    private static string? BucketNameProblem(string bucket)
+    {
+        if (bucket.Length is < 3 or > 63)
+        {
+            return $"it has {bucket.Length} characters, not 3 to 63";
+        }
+
+        if (bucket.FirstOrDefault(c => c is not ((>= 'a' and <= 'z') or (>= '0' and <= '9') or '.' or '-')) is var bad and not '\0')
+        {
+            return $"it contains '{bad}' (only lowercase letters, digits, '.' and '-' are allowed)";
+        }
+
+        if (!char.IsAsciiLetterOrDigit(bucket[0]) || !char.IsAsciiLetterOrDigit(bucket[^1]))
+        {
+            return "it must begin and end with a letter or a digit";
+        }
+
+        if (bucket.Contains("..", StringComparison.Ordinal))
+        {
+            return "it contains two adjacent periods";
+        }
+
+        return System.Net.IPAddress.TryParse(bucket, out _) && bucket.Count(c => c == '.') == 3 ? "it is formatted as an IP address" : null;
     }
 
     /// <summary>A page's objects and rolled-up folders, merged into ordinal order, with the store's prefix taken off.</summary>

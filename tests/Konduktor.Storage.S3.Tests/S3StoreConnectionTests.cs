@@ -74,7 +74,7 @@ public sealed class S3StoreConnectionTests(RadosGwServer server) : IDisposable
         var file = WriteCredentialsFile("training", server.AccessKey, server.SecretKey);
 
         var ex = Assert.Throws<CredentialsException>(() => new S3CheckpointStore(
-            new Uri("s3://b/p"),
+            new Uri("s3://bkt/p"),
             S3TestStores.Options(server, o =>
             {
                 o.CredentialsFile = file;

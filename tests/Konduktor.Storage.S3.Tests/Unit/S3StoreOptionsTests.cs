@@ -116,7 +116,7 @@ public sealed class S3StoreOptionsTests : IDisposable
         var file = Path.Join(_folder, "missing");
 
         var ex = Assert.Throws<CredentialsException>(() => new S3CheckpointStore(
-            new Uri("s3://b"), new S3StoreOptions { ServiceUrl = "http://127.0.0.1:9", CredentialsFile = file }, null, null, null, null, NoEnvironment));
+            new Uri("s3://bkt"), new S3StoreOptions { ServiceUrl = "http://127.0.0.1:9", CredentialsFile = file }, null, null, null, null, NoEnvironment));
 
         Assert.Contains(file, ex.Message, StringComparison.Ordinal);
     }
