@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Text;
 
 namespace Konduktor.Storage;
 
@@ -181,11 +182,14 @@ public sealed class CheckpointSave : IAsyncDisposable
                 throw new InvalidOperationException($"The save of step {Step} was already committed or abandoned.");
             }
 
+            // Compared in Unicode normal form C: names that differ only in composition collide on normalising file systems.
+            var normal = name.Normalize(NormalizationForm.FormC);
             foreach (var other in _files.Keys)
             {
-                if (other == name || other.StartsWith(name + "/", StringComparison.Ordinal) || name.StartsWith(other + "/", StringComparison.Ordinal))
+                var otherNormal = other.Normalize(NormalizationForm.FormC);
+                if (otherNormal == normal || otherNormal.StartsWith(normal + "/", StringComparison.Ordinal) || normal.StartsWith(otherNormal + "/", StringComparison.Ordinal))
                 {
-                    throw new ArgumentException($"The save of step {Step} already has a file '{other}', which '{name}' would duplicate or nest with.", nameof(name));
+                    throw new ArgumentException($"The save of step {Step} already has a file '{other}', which '{name}' would duplicate or nest with{(other == otherNormal && name == normal ? "" : " (after Unicode normalisation)")}.", nameof(name));
                 }
             }
 

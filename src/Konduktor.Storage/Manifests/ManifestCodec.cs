@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text;
 using System.Text.Json;
 
 namespace Konduktor.Storage;
@@ -94,9 +95,10 @@ internal static class ManifestCodec
                 throw new InvalidManifestException($"file '{file.Name}' has checksum '{ObjectKey.Printable(file.Checksum)}', not one this version verifies");
             }
 
-            if (!names.Add(file.Name))
+            // Names that differ only in Unicode composition would collide on normalising file systems.
+            if (!names.Add(file.Name.Normalize(NormalizationForm.FormC)))
             {
-                throw new InvalidManifestException($"file '{file.Name}' is listed twice");
+                throw new InvalidManifestException($"file '{file.Name}' is listed twice (names are compared in Unicode normal form C)");
             }
         }
 
