@@ -14,7 +14,7 @@ namespace Konduktor.Storage.Testing;
 public sealed class FaultCampaign(IFaultCampaignStore target, FaultCampaignOptions options, Action<string> log)
 {
     /// <summary>Transfers per episode: one run, one profile, saves and restores alternating.</summary>
-    private const int EpisodeLength = 6;
+    private const int EpisodeLength = 4;
 
     /// <summary>Runs the campaign.</summary>
     /// <returns>The figures; see <see cref="FaultCampaignReport.Passed"/>.</returns>

@@ -5,8 +5,8 @@ namespace Konduktor.Storage.Testing;
 /// <summary>How long and how hard a fault campaign runs; read from <c>KONDUKTOR_FAULT_CAMPAIGN_*</c> variables.</summary>
 public sealed class FaultCampaignOptions
 {
-    /// <summary>The short form's number of transfers (well under a minute).</summary>
-    public const int DefaultTransfers = 40;
+    /// <summary>The short form's number of transfers: every profile once (4 transfers each), in about half a minute.</summary>
+    public const int DefaultTransfers = 28;
 
     /// <summary>The seed when none is given.</summary>
     public const int DefaultSeed = 20261128;
@@ -33,7 +33,7 @@ public sealed class FaultCampaignOptions
         BaseDelay = TimeSpan.FromMilliseconds(20),
         MaxDelay = TimeSpan.FromSeconds(1),
         AttemptTimeout = TimeSpan.FromSeconds(5),
-        StallTimeout = TimeSpan.FromSeconds(1),
+        StallTimeout = TimeSpan.FromSeconds(0.5),
         TotalTimeout = TimeSpan.FromSeconds(30),
     };
 

@@ -4,7 +4,7 @@ namespace Konduktor.Storage.Testing;
 public static class FaultCampaignProfiles
 {
     /// <summary>How long a stall lasts: longer than the campaign's stall timeout, so the client must notice and resume.</summary>
-    public static readonly TimeSpan Stall = TimeSpan.FromSeconds(2.5);
+    public static readonly TimeSpan Stall = TimeSpan.FromSeconds(1.5);
 
     private const string TooManyRequests =
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>TooManyRequests</Code><Message>Please slow down.</Message></Error>";
@@ -22,7 +22,7 @@ public static class FaultCampaignProfiles
             new(new ProxyFault.StallMidBody(4096, Stall), 0.15, Match: IsGet),
         ]),
         new("slow-link", [
-            new(new ProxyFault.SlowLink(4 * 1024 * 1024), 0.5),
+            new(new ProxyFault.SlowLink(8 * 1024 * 1024), 0.5),
         ]),
         new("5xx-bursts", [
             new(LoopbackFaultProxy.SlowDown, 0.05, Burst: 3),
@@ -40,7 +40,7 @@ public static class FaultCampaignProfiles
             new(new ProxyFault.ResetMidResponse(1500), 0.02),
             new(new ProxyFault.StallBeforeResponse(Stall), 0.01),
             new(new ProxyFault.StallMidBody(4096, Stall), 0.03, Match: IsGet),
-            new(new ProxyFault.SlowLink(4 * 1024 * 1024), 0.05),
+            new(new ProxyFault.SlowLink(8 * 1024 * 1024), 0.05),
             new(LoopbackFaultProxy.SlowDown, 0.02, Burst: 3),
             new(LoopbackFaultProxy.InternalError, 0.02, Burst: 2),
             new(new ProxyFault.Respond(429, TooManyRequests, RetryAfterSeconds: 1), 0.02),
