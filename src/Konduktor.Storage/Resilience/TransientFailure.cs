@@ -25,6 +25,9 @@ internal static class TransientFailure
 
         // HttpClient reports its own timeout as a cancellation caused by a TimeoutException.
         OperationCanceledException oce => !cancellationToken.IsCancellationRequested && oce.InnerException is TimeoutException,
+
+        // A response body cut short (the connection closed before Content-Length bytes) or otherwise broken on the wire.
+        HttpIOException => true,
         IOException io => HasSocketCause(io),
         _ => false,
     };
@@ -40,7 +43,7 @@ internal static class TransientFailure
         HttpRequestException { StatusCode: not null } => "server-error",
         HttpRequestException => "connection",
         TimeoutRejectedException or TimeoutException or OperationCanceledException => "timeout",
-        SocketException => "connection",
+        SocketException or HttpIOException => "connection",
         IOException io when HasSocketCause(io) => "connection",
         _ => "other",
     };

@@ -32,6 +32,7 @@ public sealed class ResilienceClassificationTests
     [InlineData("http-no-status", "connection")]
     [InlineData("socket", "connection")]
     [InlineData("io-socket", "connection")]
+    [InlineData("http-body-ended", "connection")]
     [InlineData("timeout", "timeout")]
     public void Cause_TransientFault_HasLowCardinalityName(string kind, string cause)
     {

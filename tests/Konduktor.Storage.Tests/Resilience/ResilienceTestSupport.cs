@@ -24,6 +24,7 @@ internal static class ResilienceTestSupport
         "socket" => new SocketException((int)SocketError.ConnectionReset),
         "io-socket" => new IOException("Unable to read data from the transport connection.", new SocketException((int)SocketError.ConnectionReset)),
         "timeout" => new TimeoutException("The operation has timed out."),
+        "http-body-ended" => new HttpIOException(HttpRequestError.ResponseEnded, "The response ended prematurely, with at least 1 additional bytes expected."),
         "http-no-status" => new HttpRequestException("An error occurred while sending the request."),
         "http-503" => new HttpRequestException("Service Unavailable", null, HttpStatusCode.ServiceUnavailable),
         "http-429" => new HttpRequestException("Too Many Requests", null, HttpStatusCode.TooManyRequests),

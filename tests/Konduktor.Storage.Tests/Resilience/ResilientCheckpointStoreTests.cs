@@ -18,6 +18,7 @@ public sealed class ResilientCheckpointStoreTests
     [InlineData("store-503")]
     [InlineData("socket")]
     [InlineData("io-socket")]
+    [InlineData("http-body-ended")]
     [InlineData("timeout")]
     [InlineData("http-no-status")]
     [InlineData("http-503")]
@@ -258,6 +259,21 @@ public sealed class ResilientCheckpointStoreTests
         Assert.Equal(expected.Length, read.Length);
         Assert.True(expected.AsSpan().SequenceEqual(read), "the resumed bytes differ");
         Assert.Equal(ExpectedOpens(faultAfter, expected.Length, ranged), faults.CallCount(StoreOperation.OpenRead));
+    }
+
+    [Fact]
+    public async Task OpenRead_BodyEndsBeforeItsContentLength_ResumesWithIdenticalBytes()
+    {
+        var data = RandomBytes(2 * 1024 * 1024, 4);
+        var (faults, store) = await CreateAsync(Fast(), ("big", data));
+
+        // What HttpClient throws when a server (or a proxy) closes the connection before the promised length.
+        faults.FailReadAfter(100_000, 1, () => Fault("http-body-ended"));
+
+        var read = await ReadAllAsync(await store.OpenReadAsync("big"));
+
+        Assert.True(data.AsSpan().SequenceEqual(read), "the resumed bytes differ");
+        Assert.Equal(2, faults.CallCount(StoreOperation.OpenRead));
     }
 
     [Fact]
