@@ -19,34 +19,34 @@ public sealed class FaultCampaignReport
     public int Transfers => Saves + Restores;
 
     /// <summary>Saves attempted.</summary>
-    public int Saves { get; internal set; }
+    public int Saves { get; set; }
 
     /// <summary>Restores attempted.</summary>
-    public int Restores { get; internal set; }
+    public int Restores { get; set; }
 
     /// <summary>Transfers that succeeded with the right bytes.</summary>
-    public int Succeeded { get; internal set; }
+    public int Succeeded { get; set; }
 
     /// <summary>Transfers that failed with a library exception whose message says what failed.</summary>
-    public int FailedClearly { get; internal set; }
+    public int FailedClearly { get; set; }
 
     /// <summary>Transfers that failed with an exception outside the library's family, or a message that does not say what failed.</summary>
-    public int UnclearErrors { get; internal set; }
+    public int UnclearErrors { get; set; }
 
     /// <summary>Transfers still running at their outer deadline.</summary>
-    public int Hung { get; internal set; }
+    public int Hung { get; set; }
 
     /// <summary>Saves after which the store held a committed checkpoint that is neither the previous one nor the complete new one.</summary>
-    public int Torn { get; internal set; }
+    public int Torn { get; set; }
 
     /// <summary>Restores that returned another step or other bytes than the newest committed checkpoint.</summary>
-    public int WrongBytes { get; internal set; }
+    public int WrongBytes { get; set; }
 
     /// <summary>Faults the proxy injected, by kind.</summary>
-    public IReadOnlyDictionary<string, int> FaultsByKind { get; internal set; } = new Dictionary<string, int>();
+    public IReadOnlyDictionary<string, int> FaultsByKind { get; set; } = new Dictionary<string, int>();
 
     /// <summary>How long the campaign took.</summary>
-    public TimeSpan Duration { get; internal set; }
+    public TimeSpan Duration { get; set; }
 
     /// <summary>What went wrong, one line per unclear, hung, torn or wrong transfer.</summary>
     public IReadOnlyCollection<string> Problems => _problems;
