@@ -2,11 +2,14 @@ using System.Globalization;
 
 using Konduktor.Storage.Reliability;
 using Konduktor.Storage.Reliability.CommitRace;
+using Konduktor.Storage.Reliability.FaultCampaign;
 using Konduktor.Storage.Reliability.KillCampaign;
 
 // kill-campaign --store fs|s3 [--kills N] [--seed N] [--work DIR] [--report FILE]
 //   s3 reads RGW_ENDPOINT, RGW_ACCESS_KEY, RGW_SECRET_KEY (what eng/rgw/rgw.sh start prints).
 //   Prints one line per kill, then the figures; exit code 0 when nothing was lost, torn, hung or failed.
+// fault-report FILE
+//   Prints the fault campaign's figures; exit code 0 when no unclear error, hang, torn checkpoint or wrong byte.
 // commit-racer ROUNDS
 //   The process side of a commit race (configured through the pod variables); see CommitRacer.
 if (args is ["commit-racer", var rounds, ..])
@@ -14,9 +17,14 @@ if (args is ["commit-racer", var rounds, ..])
     return await CommitRacer.RunAsync(args[2..], int.Parse(rounds, CultureInfo.InvariantCulture));
 }
 
+if (args is ["fault-report", var path])
+{
+    return FaultCampaignFigures.Check(path, Console.Out);
+}
+
 if (args is not ["kill-campaign", ..])
 {
-    Console.Error.WriteLine("usage: kill-campaign --store fs|s3 [--kills N] [--seed N] [--work DIR] [--report FILE] | commit-racer ROUNDS");
+    Console.Error.WriteLine("usage: kill-campaign --store fs|s3 [--kills N] [--seed N] [--work DIR] [--report FILE] | fault-report FILE | commit-racer ROUNDS");
     return 2;
 }
 

@@ -42,7 +42,7 @@ public sealed partial class KillCampaignRunner(CampaignStore store, KillCampaign
         for (var index = 0; _report.Kills < options.Kills; index++)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            await RunJobAsync($"kill-{index:D4}", Math.Min(_random.Next(1, 4), options.Kills - _report.Kills)).ConfigureAwait(false);
+            await RunJobAsync($"kill-{index:D4}", Math.Min(_random.Next(1, 5), options.Kills - _report.Kills)).ConfigureAwait(false);
             _report.Seconds = clock.Elapsed.TotalSeconds;
         }
 
