@@ -1,9 +1,9 @@
+using Konduktor.Storage.S3;
+
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-
-using Konduktor.Storage.S3;
 
 namespace Konduktor.Storage.Reliability.CommitRace;
 
