@@ -5,7 +5,7 @@ using Konduktor.Storage.Reliability.CommitRace;
 using Konduktor.Storage.Reliability.FaultCampaign;
 using Konduktor.Storage.Reliability.KillCampaign;
 
-// kill-campaign --store fs|s3 [--kills N] [--seed N] [--work DIR] [--report FILE]
+// kill-campaign --store fs|s3 [--kills N] [--seed N] [--parallel N] [--work DIR] [--report FILE]
 //   s3 reads RGW_ENDPOINT, RGW_ACCESS_KEY, RGW_SECRET_KEY (what eng/rgw/rgw.sh start prints).
 //   Prints one line per kill, then the figures; exit code 0 when nothing was lost, torn, hung or failed.
 // fault-report FILE
@@ -24,7 +24,7 @@ if (args is ["fault-report", var path])
 
 if (args is not ["kill-campaign", ..])
 {
-    Console.Error.WriteLine("usage: kill-campaign --store fs|s3 [--kills N] [--seed N] [--work DIR] [--report FILE] | fault-report FILE | commit-racer ROUNDS");
+    Console.Error.WriteLine("usage: kill-campaign --store fs|s3 [--kills N] [--seed N] [--parallel N] [--work DIR] [--report FILE] | fault-report FILE | commit-racer ROUNDS");
     return 2;
 }
 
@@ -46,10 +46,11 @@ var options = new KillCampaignOptions
 {
     Kills = int.Parse(Option("--kills", "200"), CultureInfo.InvariantCulture),
     Seed = seed,
+    Parallelism = int.Parse(Option("--parallel", "2"), CultureInfo.InvariantCulture),
     WorkDirectory = work,
     Log = Console.WriteLine,
 };
-Console.WriteLine($"kill campaign on {storeName} ({store.Location}): {options.Kills} kills, seed {seed}");
+Console.WriteLine($"kill campaign on {storeName} ({store.Location}): {options.Kills} kills, seed {seed}, {options.Parallelism} jobs at a time");
 var figures = await new KillCampaignRunner(store, options).RunAsync();
 Console.WriteLine(figures.Summary());
 Console.WriteLine("FIGURES " + figures.ToJson());

@@ -18,6 +18,9 @@ public sealed class KillCampaignOptions
     /// <summary>The size of the payload file each checkpoint carries, so that transfers take a while.</summary>
     public int PayloadMiB { get; init; } = 6;
 
+    /// <summary>How many jobs run side by side (each in its own scope).</summary>
+    public int Parallelism { get; init; } = 2;
+
     /// <summary>A pod that has not ended by then is hung.</summary>
     public TimeSpan ProcessDeadline { get; init; } = TimeSpan.FromSeconds(120);
 

@@ -20,7 +20,6 @@ public sealed partial class KillCampaignRunner(CampaignStore store, KillCampaign
 
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(1);
 
-    private readonly Random _random = new(options.Seed);
     private readonly KillCampaignReport _report = new() { Store = store.Name, Seed = options.Seed };
     private string _referenceWeights = "";
     private TimeSpan _referenceDuration;
@@ -39,13 +38,35 @@ public sealed partial class KillCampaignRunner(CampaignStore store, KillCampaign
     {
         var clock = Stopwatch.StartNew();
         await RunReferenceAsync().ConfigureAwait(false);
-        for (var index = 0; _report.Kills < options.Kills; index++)
+        int nextJob = 0, claimedKills = 0;
+        async Task WorkAsync()
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            await RunJobAsync($"kill-{index:D4}", Math.Min(_random.Next(1, 5), options.Kills - _report.Kills)).ConfigureAwait(false);
-            _report.Seconds = clock.Elapsed.TotalSeconds;
+            while (true)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                JobState job;
+                int kills;
+                lock (_report)
+                {
+                    if (claimedKills >= options.Kills)
+                    {
+                        return;
+                    }
+
+                    // Each job draws from its own generator, so its plan depends on the seed and its number only,
+                    // not on how the jobs running side by side interleave.
+                    var index = nextJob++;
+                    job = new JobState($"kill-{index:D4}", new Random(HashCode.Combine(options.Seed, index)));
+                    kills = Math.Min(job.Random.Next(1, 5), options.Kills - claimedKills);
+                    claimedKills += kills;
+                    _report.Jobs++;
+                }
+
+                await RunJobAsync(job, kills).ConfigureAwait(false);
+            }
         }
 
+        await Task.WhenAll(Enumerable.Range(0, options.Parallelism).Select(_ => Task.Run(WorkAsync, cancellationToken))).ConfigureAwait(false);
         _report.Seconds = clock.Elapsed.TotalSeconds;
         return _report;
     }
@@ -65,10 +86,8 @@ public sealed partial class KillCampaignRunner(CampaignStore store, KillCampaign
     }
 
     /// <summary>One job: <paramref name="kills"/> killed attempts, then one that must train to the end.</summary>
-    private async Task RunJobAsync(string job, int kills)
+    private async Task RunJobAsync(JobState state, int kills)
     {
-        _report.Jobs++;
-        var state = new JobState(job);
         for (var attempt = 0; attempt < kills; attempt++)
         {
             if (!await KillOnceAsync(state, attempt).ConfigureAwait(false))
@@ -77,7 +96,7 @@ public sealed partial class KillCampaignRunner(CampaignStore store, KillCampaign
             }
         }
 
-        using var last = Start(job, kills);
+        using var last = Start(state.Job, kills);
         var exit = await last.WaitForExitAsync(options.ProcessDeadline).ConfigureAwait(false);
         Finish(state, last, exit);
     }
@@ -94,25 +113,28 @@ public sealed partial class KillCampaignRunner(CampaignStore store, KillCampaign
                 await WaitForCommitAsync(pod, state, attempt).ConfigureAwait(false);
                 break;
             case Aim.Restore:
-                await pod.WaitForLineAsync(IsResumeLine, _restoreLatency * _random.NextDouble()).ConfigureAwait(false);
+                await pod.WaitForLineAsync(IsResumeLine, _restoreLatency * state.Random.NextDouble()).ConfigureAwait(false);
                 break;
             default:
-                await pod.WaitForLineAsync(_ => false, _referenceDuration * 1.1 * _random.NextDouble()).ConfigureAwait(false);
+                await pod.WaitForLineAsync(_ => false, _referenceDuration * 1.1 * state.Random.NextDouble()).ConfigureAwait(false);
                 break;
         }
 
         if (pod.HasExited)
         {
-            _report.FinishedBeforeKill++;
+            Count(r => r.FinishedBeforeKill++);
             Finish(state, pod, await pod.WaitForExitAsync(options.ProcessDeadline).ConfigureAwait(false));
             return false;
         }
 
         await pod.KillAsync().ConfigureAwait(false);
-        _report.Kills++;
         var objects = await store.ListAsync(ScopePrefix(state.Job)).ConfigureAwait(false);
         var phase = Classify(pod, objects, state, attempt);
-        _report.KillsByPhase[phase]++;
+        Count(r =>
+        {
+            r.Kills++;
+            r.KillsByPhase[phase]++;
+        });
         CheckResume(state, pod);
         state.PendingKills++;
         state.NewestCommitted = CommittedSteps(objects).DefaultIfEmpty(-1).Max() is var newest and >= 0 ? newest : null;
@@ -120,9 +142,9 @@ public sealed partial class KillCampaignRunner(CampaignStore store, KillCampaign
         return true;
     }
 
-    private Aim ChooseAim(JobState state)
+    private static Aim ChooseAim(JobState state)
     {
-        var draw = _random.NextDouble();
+        var draw = state.Random.NextDouble();
         return draw < 0.4 ? Aim.AnyMoment
             : draw < 0.8 || state.NewestCommitted is null ? Aim.Commit
             : Aim.Restore;
@@ -133,7 +155,7 @@ public sealed partial class KillCampaignRunner(CampaignStore store, KillCampaign
     {
         var first = ((state.NewestCommitted ?? 0) / options.CheckpointEvery) + 1;
         var last = options.Steps / options.CheckpointEvery;
-        var step = options.CheckpointEvery * (long)_random.Next((int)Math.Min(first, last), last + 1);
+        var step = options.CheckpointEvery * (long)state.Random.Next((int)Math.Min(first, last), last + 1);
         var folder = StepFolder(state.Job, step);
         var deadline = Stopwatch.StartNew();
         while (!pod.HasExited && deadline.Elapsed < options.ProcessDeadline)
@@ -189,7 +211,8 @@ public sealed partial class KillCampaignRunner(CampaignStore store, KillCampaign
         // Folders without a manifest (saves cut short) are passed over as "NotCommitted"; any other reason means a
         // manifest whose data is not intact: a torn checkpoint.
         var skipped = line.Split("; skipped ", 2) is [_, var list] ? SkippedEntry().Matches(list).Select(r => r.Groups[1].Value).ToList() : [];
-        _report.UncommittedPassedOver += skipped.Count(r => r == nameof(Konduktor.Storage.SkipReason.NotCommitted));
+        var passedOver = skipped.Count(r => r == nameof(Konduktor.Storage.SkipReason.NotCommitted));
+        Count(r => r.UncommittedPassedOver += passedOver);
         if (skipped.Any(r => r != nameof(Konduktor.Storage.SkipReason.NotCommitted)))
         {
             outcome = KillOutcome.Torn;
@@ -205,7 +228,8 @@ public sealed partial class KillCampaignRunner(CampaignStore store, KillCampaign
             outcome = resumed is null ? KillOutcome.StartedFresh : KillOutcome.RestoredLaterCommit;
         }
 
-        _report.Outcomes[outcome] += state.PendingKills;
+        var pending = state.PendingKills;
+        Count(r => r.Outcomes[outcome] += pending);
         state.PendingKills = 0;
         if (outcome is KillOutcome.Torn or KillOutcome.LostCommitted)
         {
@@ -224,30 +248,39 @@ public sealed partial class KillCampaignRunner(CampaignStore store, KillCampaign
 
         if (exit is null)
         {
-            _report.Hung++;
+            Count(r => r.Hung++);
             Fail(state, $"hung: not finished within {options.ProcessDeadline.TotalSeconds:F0} s", pod);
         }
         else if (exit != 0 || Result(pod) is not { } result)
         {
-            _report.FailedRuns++;
+            Count(r => r.FailedRuns++);
             Fail(state, $"failed with exit code {exit}", pod);
         }
         else if (result.Weights != _referenceWeights || result.Step != options.Steps)
         {
-            _report.WrongWeights++;
+            Count(r => r.WrongWeights++);
             Fail(state, $"ended at step {result.Step} with weights {result.Weights}, an uninterrupted run has {_referenceWeights}", pod);
         }
         else
         {
-            _report.CompletedJobs++;
+            Count(r => r.CompletedJobs++);
         }
     }
 
     private void Fail(JobState state, string what, PodProcess pod)
     {
         var failure = $"{store.Name} {state.Job}: {what}\n{pod.Describe()}";
-        _report.Failures.Add(failure);
+        Count(r => r.Failures.Add(failure));
         options.Log("FAILURE " + failure);
+    }
+
+    /// <summary>Updates the report; jobs run side by side.</summary>
+    private void Count(Action<KillCampaignReport> update)
+    {
+        lock (_report)
+        {
+            update(_report);
+        }
     }
 
     private PodProcess Start(string job, int restartAttempt)
@@ -308,9 +341,12 @@ public sealed partial class KillCampaignRunner(CampaignStore store, KillCampaign
     private static partial Regex StepFolderPattern();
 
     /// <summary>What the harness knows of one job between its attempts.</summary>
-    private sealed class JobState(string job)
+    private sealed class JobState(string job, Random random)
     {
         public string Job { get; } = job;
+
+        /// <summary>Draws this job's moments and steps.</summary>
+        public Random Random { get; } = random;
 
         /// <summary>The newest step whose manifest was in the store after the last kill.</summary>
         public long? NewestCommitted { get; set; }
