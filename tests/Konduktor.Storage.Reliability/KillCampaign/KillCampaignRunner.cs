@@ -28,6 +28,7 @@ public sealed partial class KillCampaignRunner(CampaignStore store, KillCampaign
     private enum Aim
     {
         AnyMoment,
+        Transfer,
         Commit,
         Restore,
     }
@@ -109,8 +110,12 @@ public sealed partial class KillCampaignRunner(CampaignStore store, KillCampaign
         using var pod = Start(state.Job, attempt);
         switch (aim)
         {
+            case Aim.Transfer:
+                // The small files are in, the payload is streaming.
+                await WaitForStepFilesAsync(pod, state, attempt, CheckpointFiles.Length - 1).ConfigureAwait(false);
+                break;
             case Aim.Commit:
-                await WaitForCommitAsync(pod, state, attempt).ConfigureAwait(false);
+                await WaitForStepFilesAsync(pod, state, attempt, CheckpointFiles.Length).ConfigureAwait(false);
                 break;
             case Aim.Restore:
                 await pod.WaitForLineAsync(IsResumeLine, _restoreLatency * state.Random.NextDouble()).ConfigureAwait(false);
@@ -145,13 +150,17 @@ public sealed partial class KillCampaignRunner(CampaignStore store, KillCampaign
     private static Aim ChooseAim(JobState state)
     {
         var draw = state.Random.NextDouble();
-        return draw < 0.4 ? Aim.AnyMoment
+        return draw < 0.3 ? Aim.AnyMoment
+            : draw < 0.5 ? Aim.Transfer
             : draw < 0.8 || state.NewestCommitted is null ? Aim.Commit
             : Aim.Restore;
     }
 
-    /// <summary>Polls the store until a chosen step's files are all there (its commit is next) or its manifest is.</summary>
-    private async Task WaitForCommitAsync(PodProcess pod, JobState state, int attempt)
+    /// <summary>
+    /// Polls the store until this attempt has <paramref name="files"/> files of a chosen step there (all of them: its
+    /// commit is next), or the step's manifest is.
+    /// </summary>
+    private async Task WaitForStepFilesAsync(PodProcess pod, JobState state, int attempt, int files)
     {
         var first = ((state.NewestCommitted ?? 0) / options.CheckpointEvery) + 1;
         var last = options.Steps / options.CheckpointEvery;
@@ -163,7 +172,7 @@ public sealed partial class KillCampaignRunner(CampaignStore store, KillCampaign
             var objects = await store.ListAsync(folder).ConfigureAwait(false);
             var ours = objects.Select(o => o.Key[folder.Length..]).Where(k => k.StartsWith(WriterPrefix(attempt), StringComparison.Ordinal)).ToList();
             if (objects.Any(o => o.Key.EndsWith("/manifest.json", StringComparison.Ordinal))
-                || ours.GroupBy(k => k[..k.IndexOf('/', StringComparison.Ordinal)]).Any(writer => writer.Count() >= CheckpointFiles.Length))
+                || ours.GroupBy(k => k[..k.IndexOf('/', StringComparison.Ordinal)]).Any(writer => writer.Count() >= files))
             {
                 return;
             }
