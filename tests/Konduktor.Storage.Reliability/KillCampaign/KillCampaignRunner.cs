@@ -63,7 +63,11 @@ public sealed partial class KillCampaignRunner(CampaignStore store, KillCampaign
                     _report.Jobs++;
                 }
 
-                await RunJobAsync(job, kills).ConfigureAwait(false);
+                var delivered = await RunJobAsync(job, kills).ConfigureAwait(false);
+                lock (_report)
+                {
+                    claimedKills -= kills - delivered; // a pod that finished before its kill hands the kill back
+                }
             }
         }
 
@@ -87,19 +91,21 @@ public sealed partial class KillCampaignRunner(CampaignStore store, KillCampaign
     }
 
     /// <summary>One job: <paramref name="kills"/> killed attempts, then one that must train to the end.</summary>
-    private async Task RunJobAsync(JobState state, int kills)
+    /// <returns>How many kills were delivered.</returns>
+    private async Task<int> RunJobAsync(JobState state, int kills)
     {
         for (var attempt = 0; attempt < kills; attempt++)
         {
             if (!await KillOnceAsync(state, attempt).ConfigureAwait(false))
             {
-                return; // it finished (or failed) before the kill; already judged
+                return attempt; // it finished (or failed) before the kill; already judged
             }
         }
 
         using var last = Start(state.Job, kills);
         var exit = await last.WaitForExitAsync(options.ProcessDeadline).ConfigureAwait(false);
         Finish(state, last, exit);
+        return kills;
     }
 
     /// <summary>Starts one attempt, kills it at the chosen moment, and records where the kill landed.</summary>

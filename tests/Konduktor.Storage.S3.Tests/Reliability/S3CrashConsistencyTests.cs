@@ -29,7 +29,7 @@ public sealed class S3CrashConsistencyTests(RadosGwServer server, ITestOutputHel
         using var store = await CampaignStore.S3Async(server.Endpoint, server.AccessKey, server.SecretKey, S3TestStores.Bucket);
         var seed = Environment.TickCount & 0xFFFF;
         output.WriteLine($"seed {seed}");
-        var options = new KillCampaignOptions { Kills = 3, Seed = seed, WorkDirectory = _work, Log = output.WriteLine };
+        var options = new KillCampaignOptions { Kills = 3, Seed = seed, Steps = 6, WorkDirectory = _work, Log = output.WriteLine };
 
         var report = await new KillCampaignRunner(store, options).RunAsync();
 

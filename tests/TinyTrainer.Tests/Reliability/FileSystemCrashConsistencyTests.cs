@@ -22,7 +22,7 @@ public sealed class FileSystemCrashConsistencyTests(ITestOutputHelper output) : 
         using var store = CampaignStore.FileSystem(_temp.Combine("store"));
         var seed = Environment.TickCount & 0xFFFF;
         output.WriteLine($"seed {seed}");
-        var options = new KillCampaignOptions { Kills = 5, Seed = seed, WorkDirectory = _temp.Combine("work"), Log = output.WriteLine };
+        var options = new KillCampaignOptions { Kills = 5, Seed = seed, Steps = 6, WorkDirectory = _temp.Combine("work"), Log = output.WriteLine };
 
         var report = await new KillCampaignRunner(store, options).RunAsync();
 
