@@ -392,10 +392,12 @@ public sealed class GcsCheckpointStore : ICheckpointStore, IDisposable
         (obj.Generation ?? 0).ToString(CultureInfo.InvariantCulture),
         obj.Crc32c is { Length: > 0 } crc ? "crc32c:" + crc : null);
 
-    /// <summary>Reads <paramref name="length"/> bytes at <paramref name="offset"/> of one generation; <see langword="null"/> when that generation is gone.</summary>
+    /// <summary>Reads <paramref name="length"/> bytes at <paramref name="offset"/> of one generation; <see langword="null"/> when that generation is gone (replaced or deleted).</summary>
     internal async Task<HttpResponseMessage?> SendGetAsync(string key, long generation, long offset, int length, CancellationToken cancellationToken)
     {
-        var uri = new Uri(BaseUri, $"b/{Uri.EscapeDataString(Bucket)}/o/{Uri.EscapeDataString(FullKey(key))}?alt=media&generation={generation.ToString(CultureInfo.InvariantCulture)}");
+        // The generation pins the read; the precondition makes a server that ignores it refuse rather than mix versions.
+        var g = generation.ToString(CultureInfo.InvariantCulture);
+        var uri = new Uri(BaseUri, $"b/{Uri.EscapeDataString(Bucket)}/o/{Uri.EscapeDataString(FullKey(key))}?alt=media&generation={g}&ifGenerationMatch={g}");
         var response = await SendAsync(
             "GET",
             key,
@@ -405,9 +407,9 @@ public sealed class GcsCheckpointStore : ICheckpointStore, IDisposable
                 request.Headers.Range = new System.Net.Http.Headers.RangeHeaderValue(offset, offset + length - 1);
                 return request;
             },
-            status => status == HttpStatusCode.NotFound,
+            status => status is HttpStatusCode.NotFound or HttpStatusCode.PreconditionFailed,
             cancellationToken).ConfigureAwait(false);
-        if (response.StatusCode == HttpStatusCode.NotFound)
+        if (response.StatusCode is HttpStatusCode.NotFound or HttpStatusCode.PreconditionFailed)
         {
             response.Dispose();
             return null;
