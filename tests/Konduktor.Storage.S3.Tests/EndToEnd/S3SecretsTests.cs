@@ -1,5 +1,7 @@
 using Amazon.Runtime;
 
+using Konduktor.Storage.Testing;
+
 using Microsoft.Extensions.Logging;
 
 namespace Konduktor.Storage.S3.Tests;
@@ -44,44 +46,6 @@ public sealed class S3SecretsTests(RadosGwServer server)
         foreach (var secret in new[] { server.AccessKey, server.SecretKey, WrongSecret, Token })
         {
             Assert.DoesNotContain(texts, t => t.Contains(secret, StringComparison.Ordinal));
-        }
-    }
-
-    private sealed class CollectingLoggerProvider : ILoggerProvider
-    {
-        private readonly List<string> _lines = [];
-
-        public IReadOnlyList<string> Lines
-        {
-            get
-            {
-                lock (_lines)
-                {
-                    return [.. _lines];
-                }
-            }
-        }
-
-        public ILogger CreateLogger(string categoryName) => new Collector(this);
-
-        public void Dispose()
-        {
-        }
-
-        private sealed class Collector(CollectingLoggerProvider owner) : ILogger
-        {
-            public IDisposable? BeginScope<TState>(TState state)
-                where TState : notnull => null;
-
-            public bool IsEnabled(LogLevel logLevel) => true;
-
-            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-            {
-                lock (owner._lines)
-                {
-                    owner._lines.Add($"{formatter(state, exception)} {exception}");
-                }
-            }
         }
     }
 }
