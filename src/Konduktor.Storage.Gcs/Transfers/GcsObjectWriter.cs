@@ -215,7 +215,7 @@ internal sealed class GcsObjectWriter : ObjectWriteStream
             {
                 using var response = await _store.SendAsync(
                     "START UPLOAD",
-                    null,
+                    Key,
                     () =>
                     {
                         var request = new HttpRequestMessage(HttpMethod.Post, uri)
