@@ -38,7 +38,8 @@ for trx in "$results"/*.trx; do
   get() { printf '%s' "$counters" | sed -n "s/.* $1=\"\([0-9]*\)\".*/\1/p"; }
   passed=$((passed + $(get passed)))
   failed=$((failed + $(get failed) + $(get error) + $(get timeout) + $(get aborted)))
-  skipped=$((skipped + $(get notExecuted)))
+  # The VSTest trx logger leaves skipped tests out of "executed" and does not count them as notExecuted.
+  skipped=$((skipped + $(get total) - $(get executed)))
   runs=$((runs + 1))
 done
 

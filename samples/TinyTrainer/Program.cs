@@ -1,4 +1,5 @@
 using Konduktor.Storage;
+using Konduktor.Storage.Gcs;
 using Konduktor.Storage.S3;
 
 using Microsoft.Extensions.Configuration;
@@ -41,7 +42,7 @@ builder.Logging.SetMinimumLevel(LogLevel.Warning);
 builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
 builder.Services.Configure<ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
 builder.Services.AddSingleton(options);
-builder.Services.AddKonduktorCheckpoints(builder.Configuration).AddS3(builder.Configuration);
+builder.Services.AddKonduktorCheckpoints(builder.Configuration).AddS3(builder.Configuration).AddGcs(builder.Configuration);
 builder.Services.AddHostedService<TrainerService>();
 using var host = builder.Build();
 try

@@ -51,6 +51,12 @@ internal static class TrainerProcess
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        // The sample runs on the frameworks of the test project that built it beside itself: a test project that references
+        // ASP.NET Core (the test kit's GCS test server) gets the Microsoft.Extensions.* assemblies the sample needs from that
+        // shared framework, so they are not copied next to the sample.
+        start.ArgumentList.Add("exec");
+        start.ArgumentList.Add("--runtimeconfig");
+        start.ArgumentList.Add(Path.ChangeExtension(typeof(TrainerProcess).Assembly.Location, ".runtimeconfig.json"));
         start.ArgumentList.Add(dll);
         foreach (var arg in args)
         {

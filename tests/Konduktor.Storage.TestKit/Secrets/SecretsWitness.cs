@@ -60,6 +60,17 @@ public sealed class SecretsWitness : ILoggerProvider
         }
     }
 
+    /// <summary>Whether anything seen so far contains <paramref name="value"/> (e.g. a credential file's path that must be logged).</summary>
+    /// <param name="value">The text to look for.</param>
+    /// <returns><see langword="true"/> when a log line, exception or object text contained it.</returns>
+    public bool Saw(string value)
+    {
+        lock (_texts)
+        {
+            return _texts.Any(text => text.Contains(value, StringComparison.Ordinal));
+        }
+    }
+
     /// <summary>Fails if any secret appeared in anything seen; the failure shows where, with the secret masked.</summary>
     public void AssertNoSecretSeen()
     {
