@@ -168,6 +168,11 @@ public sealed class GcsTestServer : IAsyncDisposable
         {
             // The client went away (or a fault cut it off) mid-request: there is no one to answer.
         }
+        catch (Exception e) when (!context.Response.HasStarted)
+        {
+            // A bug in this server: say so in the answer rather than as a bare 500.
+            await GcsHttp.WriteErrorAsync(context, new GcsError(500, "backendError", $"GcsTestServer failed: {e}")).ConfigureAwait(false);
+        }
     }
 
     private Task RouteAsync(GcsRequest request, string[] segments)

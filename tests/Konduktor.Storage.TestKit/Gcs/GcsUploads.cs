@@ -63,7 +63,12 @@ internal sealed class GcsUploads(GcsBuckets buckets, GcsTestServerFaults faults,
             return;
         }
 
-        var chunk = range.IsQuery ? [] : await GcsHttp.ReadExactlyAsync(request.Context.Request, range.Length, cancellationToken).ConfigureAwait(false);
+        var chunk = range.IsQuery ? [] : await GcsHttp.ReadToEndAsync(request.Context.Request, cancellationToken).ConfigureAwait(false);
+        if (chunk.Length != range.Length)
+        {
+            throw GcsError.BadRequest($"The body has {chunk.Length} bytes; Content-Range '{request.Header("Content-Range")}' announces {range.Length}.");
+        }
+
         var (done, persisted) = session.Accept(range, chunk, hashes, buckets);
         if (done is not null)
         {

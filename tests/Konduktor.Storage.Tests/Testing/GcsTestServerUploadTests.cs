@@ -329,6 +329,21 @@ public sealed class GcsTestServerUploadTests : GcsTestServerTestBase
     }
 
     [Fact]
+    public async Task Resumable_ChunkedBodyShorterThanContentRange_400AndNothingPersisted()
+    {
+        var session = await StartSessionAsync("r");
+        using var request = new HttpRequestMessage(HttpMethod.Put, session) { Content = new StreamContent(new UnknownLengthStream(new byte[5])) };
+        request.Content.Headers.TryAddWithoutValidation("Content-Range", "bytes 0-9/10");
+
+        using var response = await Http.SendAsync(request);
+        using var query = await PutAsync(session, [], "bytes */*");
+
+        Assert.Null(request.Content.Headers.ContentLength);
+        Assert.Contains("announces 10", await AssertErrorAsync(response, HttpStatusCode.BadRequest, "invalid"), StringComparison.Ordinal);
+        Assert.Null(RangeHeader(query));
+    }
+
+    [Fact]
     public async Task Resumable_UnknownSession_404()
     {
         using var response = await PutAsync(new Uri(Server.Endpoint, $"upload/storage/v1/b/{Bucket}/o?uploadType=resumable&upload_id=nope"), [1], "bytes 0-0/1");
@@ -391,5 +406,11 @@ public sealed class GcsTestServerUploadTests : GcsTestServerTestBase
         {
             return await Http.PostAsync($"upload/storage/v1/b/{Bucket}/o?uploadType=multipart", content);
         }
+    }
+
+    /// <summary>A body whose length HttpClient cannot know, so it goes chunked.</summary>
+    private sealed class UnknownLengthStream(byte[] data) : MemoryStream(data)
+    {
+        public override bool CanSeek => false;
     }
 }
