@@ -160,7 +160,8 @@ public sealed class ResilientCheckpointStoreTests
     public async Task Stat_AttemptTimesOut_IsRetriedAndSucceeds()
     {
         var options = Fast();
-        options.AttemptTimeout = TimeSpan.FromMilliseconds(50);
+        // Long enough that an attempt that does not hang never times out on a loaded machine.
+        options.AttemptTimeout = TimeSpan.FromMilliseconds(500);
         var (faults, store) = await CreateAsync(options, ("a", Small));
         faults.HangNext(StoreOperation.Stat, 2);
 
@@ -364,7 +365,8 @@ public sealed class ResilientCheckpointStoreTests
     public async Task List_PageHangs_TimesOutAndRestarts()
     {
         var options = Fast();
-        options.AttemptTimeout = TimeSpan.FromMilliseconds(50);
+        // Long enough that the page that does not hang never times out on a loaded machine.
+        options.AttemptTimeout = TimeSpan.FromMilliseconds(500);
         var (faults, store) = await CreateAsync(options, ("run/a", Small), ("run/b", Small));
         faults.HangNext(StoreOperation.List, 1);
 
