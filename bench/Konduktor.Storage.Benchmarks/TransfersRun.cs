@@ -38,7 +38,7 @@ internal static class TransfersRun
         var bucket = Arg("--bucket", "konduktor-bench");
         var gcCommand = Arg("--gc-command", "");
         var work = Path.GetFullPath(Arg("--work", Path.Combine(Path.GetTempPath(), $"konduktor-bench-{Guid.NewGuid():N}")));
-        var rounds = quick ? 2 : 5;
+        var rounds = int.Parse(Arg("--rounds", quick ? "2" : "5"), CultureInfo.InvariantCulture);
         var oneSize = (quick ? 128 : 1024) * MiB;
         var (manyCount, manySize) = quick ? (4, 16 * MiB) : (8, 128 * MiB);
         var oneLabel = quick ? "128MiB" : "1GiB";
@@ -69,15 +69,6 @@ internal static class TransfersRun
             }
 
             Console.Error.WriteLine($"transfers: work directory {work}, {rounds} rounds, endpoint {endpoint}");
-            var results = new List<CaseResult>
-            {
-                await S3SaveAsync(s3, $"s3-save-{oneLabel}", oneDir, oneSize, recursive: false, rounds, gcCommand),
-                await S3SaveAsync(s3, $"s3-save-{manyLabel}", manyDir, manyCount * manySize, recursive: true, rounds, gcCommand),
-                await S3RestoreAsync(s3, $"s3-restore-{oneLabel}", oneDir, oneSize, recursive: false, rounds, work, gcCommand),
-                await S3RestoreAsync(s3, $"s3-restore-{manyLabel}", manyDir, manyCount * manySize, recursive: true, rounds, work, gcCommand),
-                await FsSaveAsync($"fs-save-{oneLabel}", oneDir, oneSize, rounds, work),
-                await FsRestoreAsync($"fs-restore-{oneLabel}", oneDir, oneSize, rounds, work),
-            };
 
             // Bounded memory: one large file saved and restored by the library alone (full run only; it takes minutes).
             var memory = new List<(string Case, long Bytes, Sample Sample)>();
@@ -91,6 +82,16 @@ internal static class TransfersRun
 
             var steps = quick ? 100 : 1000;
             var find = await FindLatestAsync(s3, steps, gcCommand);
+
+            var results = new List<CaseResult>
+            {
+                await S3SaveAsync(s3, $"s3-save-{oneLabel}", oneDir, oneSize, recursive: false, rounds, gcCommand),
+                await S3SaveAsync(s3, $"s3-save-{manyLabel}", manyDir, manyCount * manySize, recursive: true, rounds, gcCommand),
+                await S3RestoreAsync(s3, $"s3-restore-{oneLabel}", oneDir, oneSize, recursive: false, rounds, work, gcCommand),
+                await S3RestoreAsync(s3, $"s3-restore-{manyLabel}", manyDir, manyCount * manySize, recursive: true, rounds, work, gcCommand),
+                await FsSaveAsync($"fs-save-{oneLabel}", oneDir, oneSize, rounds, work),
+                await FsRestoreAsync($"fs-restore-{oneLabel}", oneDir, oneSize, rounds, work),
+            };
 
             Print(results, rounds, total.Elapsed);
             PrintExtras(memory, steps, find);
