@@ -6,7 +6,7 @@
 # Installs RadosGW when missing (eng/rgw/rgw.sh install), starts one on loopback, runs the checksum quick mode and the
 # transfers mode (bench/README.md), and always stops the server. --quick: small sizes, 2 rounds (under 2 minutes).
 # Objects live in RAM (memstore): RGW_MEMSTORE_BYTES defaults to 3 GiB (--quick) or 10 GiB; deleted objects are
-# garbage-collected between rounds with `radosgw-admin gc process --include-all`.
+# garbage-collected between rounds with `radosgw-admin gc process --include-all`. BENCH_ROUNDS overrides the rounds (5; quick 2).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -39,5 +39,7 @@ if [ ${#quick[@]} -eq 0 ]; then
 else
   echo "bench.sh: checksum quick mode skipped with --quick (it takes ~20 s; run it without --quick)" >&2
 fi
-"${bench[@]}" transfers "${quick[@]}" --endpoint "$RGW_ENDPOINT" --access-key "$RGW_ACCESS_KEY" --secret-key "$RGW_SECRET_KEY" \
+rounds=()
+[ -n "${BENCH_ROUNDS:-}" ] && rounds=(--rounds "$BENCH_ROUNDS")
+"${bench[@]}" transfers "${quick[@]}" "${rounds[@]}" --endpoint "$RGW_ENDPOINT" --access-key "$RGW_ACCESS_KEY" --secret-key "$RGW_SECRET_KEY" \
   --work "$work/transfers" --gc-command "radosgw-admin --conf '$rgw_dir/ceph.conf' gc process --include-all >/dev/null 2>&1"

@@ -12,8 +12,9 @@ namespace Konduktor.Storage.Benchmarks;
 
 /// <summary>
 /// One measured transfer in a fresh process (<c>-- transfer-worker OP …</c>), so that its peak memory (VmHWM) is its own.
-/// Prints one line <c>WORKER seconds requests peakMiB</c>; requests are counted from System.Net.Http's
-/// <c>http.client.request.duration</c> metric (every HTTP request any HttpClient in the process made).
+/// Prints one line <c>WORKER seconds requests peakMiB growthMiB</c>; requests are counted from System.Net.Http's
+/// <c>http.client.request.duration</c> metric (every HTTP request any HttpClient in the process made); growth is the peak
+/// resident set (VmHWM) minus the resident set just before the operation started (the process's baseline).
 /// </summary>
 internal static class TransferWorker
 {
@@ -36,6 +37,7 @@ internal static class TransferWorker
         listener.SetMeasurementEventCallback<double>((_, _, _, _) => Interlocked.Increment(ref requests));
         listener.Start();
 
+        var baseline = ProcStatusMiB("VmRSS:");
         var clock = Stopwatch.StartNew();
         switch (op)
         {
@@ -55,6 +57,29 @@ internal static class TransferWorker
                     if (!result.Found)
                     {
                         throw new InvalidOperationException("no checkpoint to restore");
+                    }
+
+                    break;
+                }
+
+            case "lib-seed-steps":
+                {
+                    // Many small committed steps (retention off), for the find-latest case; not timed by the harness.
+                    using var store = S3Store(a);
+                    var manager = new CheckpointManager(store, JobContext.Create(), new CheckpointManagerOptions { RunId = RunId, Retention = { ApplyAfterSave = false } });
+                    await Parallel.ForEachAsync(Enumerable.Range(0, int.Parse(a["steps"], CultureInfo.InvariantCulture)), new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (step, ct) =>
+                        await manager.SaveAsync(step, new Dictionary<string, Stream> { ["model.bin"] = new MemoryStream(new byte[1024]), ["optimizer.bin"] = new MemoryStream(new byte[512]) }, cancellationToken: ct));
+                    break;
+                }
+
+            case "lib-find-latest":
+                {
+                    using var store = S3Store(a);
+                    var manager = new CheckpointManager(store, JobContext.Create(), new CheckpointManagerOptions { RunId = RunId });
+                    var reader = await manager.OpenLatestAsync();
+                    if (reader.Step != long.Parse(a["expect"], CultureInfo.InvariantCulture))
+                    {
+                        throw new InvalidOperationException($"found step {reader.Step}, expected {a["expect"]}");
                     }
 
                     break;
@@ -111,7 +136,7 @@ internal static class TransferWorker
 
         var seconds = clock.Elapsed.TotalSeconds;
         listener.RecordObservableInstruments();
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"WORKER {seconds:F4} {Interlocked.Read(ref requests)} {PeakMiB():F1}"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"WORKER {seconds:F4} {Interlocked.Read(ref requests)} {ProcStatusMiB("VmHWM:"):F1} {ProcStatusMiB("VmHWM:") - baseline:F1}"));
         return 0;
     }
 
@@ -150,7 +175,14 @@ internal static class TransferWorker
 
     private static S3CheckpointStore S3Store(Dictionary<string, string> a) => new(
         new Uri($"s3://{a["bucket"]}/{a["prefix"]}"),
-        new S3StoreOptions { ServiceUrl = a["endpoint"], ForcePathStyle = true, Region = "us-east-1" },
+        new S3StoreOptions
+        {
+            ServiceUrl = a["endpoint"],
+            ForcePathStyle = true,
+            Region = "us-east-1",
+            PartSizeMiB = a.TryGetValue("part", out var part) ? int.Parse(part, CultureInfo.InvariantCulture) : new S3StoreOptions().PartSizeMiB,
+            Concurrency = a.TryGetValue("concurrency", out var concurrency) ? int.Parse(concurrency, CultureInfo.InvariantCulture) : new S3StoreOptions().Concurrency,
+        },
         new BasicAWSCredentials(a["ak"], a["sk"]));
 
     /// <summary>The raw SDK as RadosGW needs it: path style, no aws-chunked, checksums only when required.</summary>
@@ -164,14 +196,14 @@ internal static class TransferWorker
         IgnoreConfiguredEndpointUrls = true,
     });
 
-    /// <summary>This process's peak resident set (VmHWM), in MiB.</summary>
-    private static double PeakMiB()
+    /// <summary>A memory figure of this process from <c>/proc/self/status</c> (e.g. <c>VmHWM:</c>, the peak resident set), in MiB.</summary>
+    private static double ProcStatusMiB(string field)
     {
         foreach (var line in File.ReadLines("/proc/self/status"))
         {
-            if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
+            if (line.StartsWith(field, StringComparison.Ordinal))
             {
-                return long.Parse(line["VmHWM:".Length..].Trim().Split(' ')[0], CultureInfo.InvariantCulture) / 1024.0;
+                return long.Parse(line[field.Length..].Trim().Split(' ')[0], CultureInfo.InvariantCulture) / 1024.0;
             }
         }
 

@@ -17,7 +17,7 @@ internal static class TransfersRun
 {
     private const long MiB = 1024 * 1024;
 
-    private sealed record Sample(double Seconds, long? Requests, double? PeakMiB);
+    private sealed record Sample(double Seconds, long? Requests, double? PeakMiB, double? GrowthMiB = null);
 
     private sealed record Contender(string Name, Func<int, Task<Sample>> Run, Func<Task>? After = null);
 
@@ -38,7 +38,7 @@ internal static class TransfersRun
         var bucket = Arg("--bucket", "konduktor-bench");
         var gcCommand = Arg("--gc-command", "");
         var work = Path.GetFullPath(Arg("--work", Path.Combine(Path.GetTempPath(), $"konduktor-bench-{Guid.NewGuid():N}")));
-        var rounds = quick ? 2 : 5;
+        var rounds = int.Parse(Arg("--rounds", quick ? "2" : "5"), CultureInfo.InvariantCulture);
         var oneSize = (quick ? 128 : 1024) * MiB;
         var (manyCount, manySize) = quick ? (4, 16 * MiB) : (8, 128 * MiB);
         var oneLabel = quick ? "128MiB" : "1GiB";
@@ -69,6 +69,20 @@ internal static class TransfersRun
             }
 
             Console.Error.WriteLine($"transfers: work directory {work}, {rounds} rounds, endpoint {endpoint}");
+
+            // Bounded memory: one large file saved and restored by the library alone (full run only; it takes minutes).
+            var memory = new List<(string Case, long Bytes, Sample Sample)>();
+            if (!quick)
+            {
+                var bigDir = Path.Combine(work, "data-big");
+                WriteRandomFile(Path.Combine(bigDir, "model.bin"), 4096 * MiB, 7);
+                memory.AddRange(await LargeFileAsync(s3, "4GiB", bigDir, 4096 * MiB, work, gcCommand));
+                TryDelete(bigDir);
+            }
+
+            var steps = quick ? 100 : 1000;
+            var find = await FindLatestAsync(s3, steps, gcCommand);
+
             var results = new List<CaseResult>
             {
                 await S3SaveAsync(s3, $"s3-save-{oneLabel}", oneDir, oneSize, recursive: false, rounds, gcCommand),
@@ -80,6 +94,7 @@ internal static class TransfersRun
             };
 
             Print(results, rounds, total.Elapsed);
+            PrintExtras(memory, steps, find);
             return 0;
         }
         finally
@@ -134,6 +149,37 @@ internal static class TransfersRun
         await s3.DeletePrefixAsync(prefix);
         await RunGcAsync(gcCommand);
         return result;
+    }
+
+    /// <summary>The library saving, then restoring, one large file once each: throughput, peak memory and its growth.</summary>
+    private static async Task<List<(string Case, long Bytes, Sample Sample)>> LargeFileAsync(S3Context s3, string label, string src, long bytes, string work, string gcCommand)
+    {
+        var prefix = $"large-{Guid.NewGuid():N}";
+        var dst = Path.Combine(work, "restored-large");
+        var save = await WorkerAsync("lib-save-s3", s3.WorkerArgs(prefix, ("src", src)));
+        Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  s3-save-{label}: {bytes / MiB / save.Seconds:F1} MiB/s, peak growth {save.GrowthMiB:F0} MiB"));
+        var restore = await WorkerAsync("lib-restore-s3", s3.WorkerArgs(prefix, ("dst", dst)));
+        Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  s3-restore-{label}: {bytes / MiB / restore.Seconds:F1} MiB/s, peak growth {restore.GrowthMiB:F0} MiB"));
+        TryDelete(dst);
+        await s3.DeletePrefixAsync(prefix);
+        await RunGcAsync(gcCommand);
+        return [($"s3-save-{label}", bytes, save), ($"s3-restore-{label}", bytes, restore)];
+    }
+
+    /// <summary>Requests the library needs to find the newest of <paramref name="steps"/> committed checkpoints (median of 3).</summary>
+    private static async Task<List<Sample>> FindLatestAsync(S3Context s3, int steps, string gcCommand)
+    {
+        var prefix = $"find-{Guid.NewGuid():N}";
+        await WorkerAsync("lib-seed-steps", s3.WorkerArgs(prefix, ("steps", steps.ToString(CultureInfo.InvariantCulture))));
+        var samples = new List<Sample>();
+        for (var i = 0; i < 3; i++)
+        {
+            samples.Add(await WorkerAsync("lib-find-latest", s3.WorkerArgs(prefix, ("expect", (steps - 1).ToString(CultureInfo.InvariantCulture)))));
+        }
+
+        await s3.DeletePrefixAsync(prefix);
+        await RunGcAsync(gcCommand);
+        return samples;
     }
 
     private static async Task<CaseResult> FsSaveAsync(string name, string src, long bytes, int rounds, string work)
@@ -196,7 +242,8 @@ internal static class TransfersRun
         return new Sample(
             double.Parse(line[1], CultureInfo.InvariantCulture),
             long.Parse(line[2], CultureInfo.InvariantCulture),
-            double.Parse(line[3], CultureInfo.InvariantCulture));
+            double.Parse(line[3], CultureInfo.InvariantCulture),
+            double.Parse(line[4], CultureInfo.InvariantCulture));
     }
 
     private static async Task<Sample> ShellAsync(string script)
@@ -280,6 +327,7 @@ internal static class TransfersRun
         {
             double Mibps(string contender) => result.Samples.TryGetValue(contender, out var s) ? Median(s.Select(x => result.Bytes / (double)MiB / x.Seconds)) : double.NaN;
             double? Peak(string contender) => result.Samples.TryGetValue(contender, out var s) ? Median(s.Select(x => x.PeakMiB ?? double.NaN)) : null;
+            double? Growth(string contender) => result.Samples.TryGetValue(contender, out var s) ? Median(s.Select(x => x.GrowthMiB ?? double.NaN)) : null;
             string Requests(string contender) => result.Samples.TryGetValue(contender, out var s) ? F(Median(s.Select(x => (double)(x.Requests ?? 0))), "F0") : "n/a";
             var fs = result.Case.StartsWith("fs-", StringComparison.Ordinal);
             var library = Mibps("library");
@@ -294,7 +342,7 @@ internal static class TransfersRun
             json.Append(fs
                 ? string.Create(CultureInfo.InvariantCulture, $",\"cp_mibps\":{J(other)},\"ratio_cp\":{J(ratioOther, "F3")}")
                 : string.Create(CultureInfo.InvariantCulture, $",\"awscli_mibps\":{J(other)},\"sdk_mibps\":{J(sdk)},\"ratio_awscli\":{J(ratioOther, "F3")},\"ratio_sdk\":{J(ratioSdk, "F3")}"));
-            json.Append(CultureInfo.InvariantCulture, $",\"peak_mib\":{J(Peak("library"))},\"requests_library\":{Requests("library")}");
+            json.Append(CultureInfo.InvariantCulture, $",\"peak_mib\":{J(Peak("library"))},\"peak_growth_mib\":{J(Growth("library"))},\"requests_library\":{Requests("library")}");
             if (!fs)
             {
                 json.Append(CultureInfo.InvariantCulture, $",\"requests_sdk\":{Requests("sdk")},\"requests_awscli\":\"n/a\"");
@@ -307,6 +355,36 @@ internal static class TransfersRun
         Console.WriteLine();
         Console.WriteLine("Library and SDK times are measured inside their worker process (the operation only); aws s3 cp and cp+sync are wall-clock process times.");
         Console.WriteLine("Requests: every HTTP request of the worker process (System.Net.Http metrics); n/a for the AWS CLI (a Python process).");
+        Console.WriteLine();
+        foreach (var line in lines)
+        {
+            Console.WriteLine(line);
+        }
+    }
+
+    private static void PrintExtras(List<(string Case, long Bytes, Sample Sample)> memory, int steps, List<Sample> find)
+    {
+        var lines = new List<string>();
+        if (memory.Count > 0)
+        {
+            Console.WriteLine();
+            Console.WriteLine("Bounded memory (library alone, one run each; growth = peak resident set minus the resident set before the operation):");
+            Console.WriteLine();
+            Console.WriteLine("| case | library MiB/s | peak MiB | peak growth MiB | requests |");
+            Console.WriteLine("|---|---:|---:|---:|---:|");
+            foreach (var (name, bytes, sample) in memory)
+            {
+                var mibps = bytes / (double)MiB / sample.Seconds;
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {name} | {mibps:F1} | {sample.PeakMiB:F0} | {sample.GrowthMiB:F0} | {sample.Requests} |"));
+                lines.Add(string.Create(CultureInfo.InvariantCulture, $"BENCH {{\"case\":\"{name}\",\"library_mibps\":{J(mibps)},\"peak_mib\":{J(sample.PeakMiB)},\"peak_growth_mib\":{J(sample.GrowthMiB)},\"requests_library\":{sample.Requests}}}"));
+            }
+        }
+
+        var requests = Median(find.Select(x => (double)(x.Requests ?? 0)));
+        var seconds = Median(find.Select(x => x.Seconds));
+        Console.WriteLine();
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Finding the newest of {steps} committed checkpoints (OpenLatestAsync, median of {find.Count}): {requests:F0} HTTP requests, {seconds * 1000:F0} ms."));
+        lines.Add(string.Create(CultureInfo.InvariantCulture, $"BENCH {{\"case\":\"s3-find-latest-{steps}\",\"requests_library\":{requests:F0},\"seconds\":{J(seconds, "F3")}}}"));
         Console.WriteLine();
         foreach (var line in lines)
         {

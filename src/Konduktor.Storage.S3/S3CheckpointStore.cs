@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using System.Net;
 using System.Runtime.CompilerServices;
@@ -75,6 +76,7 @@ public sealed class S3CheckpointStore : ICheckpointStore, IPendingUploadStore, I
         (Bucket, Prefix) = ParseLocation(location);
         Options = (options ?? new S3StoreOptions()).Clone();
         S3StoreOptionsValidator.ThrowIfInvalid(Options);
+        PartBuffers = ArrayPool<byte>.Create(Options.PartSizeBytes, Options.Concurrency + 2);
         _keyPrefix = Prefix.Length == 0 ? string.Empty : Prefix + "/";
         Location = new Uri($"s3://{Bucket}/{string.Join('/', Prefix.Split('/').Select(Uri.EscapeDataString))}{(Prefix.Length == 0 ? string.Empty : "/")}");
         _logger = logger ?? NullLogger.Instance;
@@ -116,6 +118,12 @@ public sealed class S3CheckpointStore : ICheckpointStore, IPendingUploadStore, I
     internal S3StoreOptions Options { get; }
 
     internal StoreRetryPolicy Policy { get; }
+
+    /// <summary>
+    /// Part buffers for this store's transfers. Not <see cref="ArrayPool{T}.Shared"/>: its per-thread caches strand part-sized
+    /// arrays on whichever thread-pool thread returned them, so new ones get allocated and memory grows with the thread count.
+    /// </summary>
+    internal ArrayPool<byte> PartBuffers { get; }
 
     internal IAmazonS3 Client => _client;
 

@@ -93,7 +93,7 @@ public sealed class S3CheckpointManagerTests(RadosGwServer server, ITestOutputHe
         // Restore, with a fresh manager (a restarted pod), through more faults.
         var restorer = Manager(store, Run);
         Inject(LoopbackFaultProxy.SlowDown, 3, (m, t) => m == "GET" && t.Contains("list-type=2", StringComparison.Ordinal));
-        Inject(LoopbackFaultProxy.InternalError, 1, (m, t) => m == "HEAD" && IsObject(t, "manifest.json"));
+        Inject(LoopbackFaultProxy.InternalError, 1, (m, t) => m == "GET" && t.Contains("list-type=2", StringComparison.Ordinal) && t.Contains("step-000000000007", StringComparison.Ordinal));
         Inject(new ProxyFault.ResetBeforeRequest(), 1, (m, t) => m == "GET" && IsObject(t, "manifest.json"));
         Inject(new ProxyFault.ResetMidResponse(MiB + 4321), 1, (m, t) => m == "GET" && IsObject(t, "model.bin"));
         Inject(new ProxyFault.ResetMidResponse(2 * MiB), 1, (m, t) => m == "GET" && IsObject(t, "model.bin"));

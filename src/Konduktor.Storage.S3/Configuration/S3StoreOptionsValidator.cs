@@ -24,9 +24,9 @@ internal sealed class S3StoreOptionsValidator : IValidateOptions<S3StoreOptions>
     public static void ThrowIfInvalid(S3StoreOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        if (options.PartSizeMiB is < 5 or > 5120)
+        if (options.PartSizeMiB is < 5 or > 1024)
         {
-            throw Invalid(nameof(options.PartSizeMiB), options.PartSizeMiB, "an integer from 5 to 5120 (S3's part size limits, in MiB)");
+            throw Invalid(nameof(options.PartSizeMiB), options.PartSizeMiB, "an integer from 5 (S3's smallest part) to 1024 (one part is one in-memory buffer), in MiB");
         }
 
         if (options.Concurrency is < 1 or > 64)

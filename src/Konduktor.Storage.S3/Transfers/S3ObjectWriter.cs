@@ -183,7 +183,7 @@ internal sealed class S3ObjectWriter : ObjectWriteStream
     /// <summary>Copies as much as fits into the current part buffer; a full buffer joins the held parts.</summary>
     private int Append(ReadOnlySpan<byte> data)
     {
-        _current ??= ArrayPool<byte>.Shared.Rent(_partSize);
+        _current ??= _store.PartBuffers.Rent(_partSize);
         var n = Math.Min(data.Length, _partSize - _currentLength);
         data[..n].CopyTo(_current.AsSpan(_currentLength));
         _currentLength += n;
@@ -217,7 +217,7 @@ internal sealed class S3ObjectWriter : ObjectWriteStream
             _held.RemoveAt(0);
             if (_failure is not null)
             {
-                ArrayPool<byte>.Shared.Return(part.Array!);
+                _store.PartBuffers.Return(part.Array!);
                 _slots.Release();
                 ThrowIfFailed();
             }
@@ -293,7 +293,7 @@ internal sealed class S3ObjectWriter : ObjectWriteStream
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(part.Array!);
+            _store.PartBuffers.Return(part.Array!);
             try
             {
                 _slots.Release();
@@ -421,13 +421,13 @@ internal sealed class S3ObjectWriter : ObjectWriteStream
     {
         foreach (var part in _held)
         {
-            ArrayPool<byte>.Shared.Return(part.Array!);
+            _store.PartBuffers.Return(part.Array!);
         }
 
         _held.Clear();
         if (_current is not null)
         {
-            ArrayPool<byte>.Shared.Return(_current);
+            _store.PartBuffers.Return(_current);
             _current = null;
         }
     }

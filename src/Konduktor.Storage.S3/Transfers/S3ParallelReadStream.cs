@@ -154,7 +154,7 @@ internal sealed class S3ParallelReadStream : Stream
 
     private async Task<Chunk> FetchAsync(long offset, int length, CancellationToken cancellationToken)
     {
-        var chunk = new Chunk(ArrayPool<byte>.Shared.Rent(length), length);
+        var chunk = new Chunk(_store.PartBuffers, _store.PartBuffers.Rent(length), length);
         try
         {
             await _store.Policy.ExecuteAsync(
@@ -191,7 +191,7 @@ internal sealed class S3ParallelReadStream : Stream
     private async Task<Chunk> DrainAsync(GetObjectResponse first, long offset, CancellationToken cancellationToken)
     {
         var length = (int)first.ContentLength;
-        var chunk = new Chunk(ArrayPool<byte>.Shared.Rent(Math.Max(length, 1)), length);
+        var chunk = new Chunk(_store.PartBuffers, _store.PartBuffers.Rent(Math.Max(length, 1)), length);
         try
         {
             using (first)
@@ -237,7 +237,7 @@ internal sealed class S3ParallelReadStream : Stream
         }
     }
 
-    private sealed class Chunk(byte[] buffer, int length)
+    private sealed class Chunk(ArrayPool<byte> pool, byte[] buffer, int length)
     {
         private byte[]? _buffer = buffer;
 
@@ -249,7 +249,7 @@ internal sealed class S3ParallelReadStream : Stream
         {
             if (Interlocked.Exchange(ref _buffer, null) is { } buffer)
             {
-                ArrayPool<byte>.Shared.Return(buffer);
+                pool.Return(buffer);
             }
         }
     }

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Diagnostics;
 
 namespace Konduktor.Storage;
@@ -159,10 +158,37 @@ public sealed partial class CheckpointManager
         return new VerifyingReadStream(inner, manifest.Step, file, _ => _judgedBad[manifest.Step] = manifestETag);
     }
 
-    /// <summary>Checks a step's manifest and that every file it lists exists with the right length.</summary>
+    /// <summary>
+    /// Checks a step's manifest and that every file it lists exists with the right length. One listing of the step folder
+    /// gives the manifest's version and every file's length, then one read fetches the manifest: two requests per step
+    /// whatever its number of files (one when the step has no manifest).
+    /// </summary>
     private async Task<Candidate> CheckCandidateAsync(long step, CancellationToken cancellationToken)
     {
-        var read = await ReadManifestAsync(step, cancellationToken).ConfigureAwait(false);
+        var folder = CheckpointLayout.StepFolder(RunId, Scope, step);
+        var manifestKey = CheckpointLayout.ManifestKey(RunId, Scope, step);
+        ObjectInfo? manifestInfo = null;
+        var lengths = new Dictionary<string, long>(StringComparer.Ordinal);
+        await foreach (var entry in Store.ListAsync(folder, null, cancellationToken).ConfigureAwait(false))
+        {
+            if (entry.Info is not { } info)
+            {
+                continue;
+            }
+
+            if (entry.Key == manifestKey)
+            {
+                manifestInfo = info;
+            }
+            else
+            {
+                lengths[entry.Key] = info.Length;
+            }
+        }
+
+        // Listed before it is read: if the manifest is replaced in between, the version judged below is the older one, so a
+        // later save meets a different version and reports a conflict rather than superseding a checkpoint nobody judged.
+        var read = await ReadManifestAsync(step, manifestKey, manifestInfo, cancellationToken).ConfigureAwait(false);
         if (read.Manifest is null)
         {
             if (read.Reason == SkipReason.InvalidManifest)
@@ -178,25 +204,13 @@ public sealed partial class CheckpointManager
             return new Candidate(null, read.ETag, new SkippedCheckpoint(step, SkipReason.KnownCorrupt, "this manager found it corrupt earlier"));
         }
 
-        var folder = CheckpointLayout.StepFolder(RunId, Scope, step);
-        SkippedCheckpoint? problem = null;
-        await Parallel.ForEachAsync(
-            read.Manifest.Files,
-            new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken },
-            async (file, ct) =>
-            {
-                var info = await Store.StatAsync(folder + file.Key, ct).ConfigureAwait(false);
-                var found = info is null
+        var problem = read.Manifest.Files.Select(file =>
+                !lengths.TryGetValue(folder + file.Key, out var length)
                     ? new SkippedCheckpoint(step, SkipReason.MissingFile, $"file '{file.Name}' ({file.Key}) is missing")
-                    : info.Length != file.Length
-                        ? new SkippedCheckpoint(step, SkipReason.LengthMismatch, $"file '{file.Name}' should have {file.Length} bytes but has {info.Length} bytes")
-                        : null;
-                if (found is not null)
-                {
-                    Interlocked.CompareExchange(ref problem, found, null);
-                }
-            }).ConfigureAwait(false);
-
+                    : length != file.Length
+                        ? new SkippedCheckpoint(step, SkipReason.LengthMismatch, $"file '{file.Name}' should have {file.Length} bytes but has {length} bytes")
+                        : null)
+            .FirstOrDefault(p => p is not null);
         if (problem is not null)
         {
             _judgedBad[step] = read.ETag;
@@ -229,7 +243,17 @@ public sealed partial class CheckpointManager
                         var output = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.Asynchronous);
                         await using (output.ConfigureAwait(false))
                         {
-                            await CopyWithProgressAsync(source, output, manifest.Step, file, progress, bytes => Interlocked.Add(ref total, bytes), ct).ConfigureAwait(false);
+                            // The verifying source hashes; the copy overlaps the next read (and its hashing) with the current write.
+                            long reported = 0;
+                            void Report(long done)
+                            {
+                                var added = done - reported;
+                                reported = done;
+                                StorageTelemetry.BytesRead.Add(added);
+                                progress?.Report(new TransferProgress(manifest.Step, file.Name, done, file.Length, Interlocked.Add(ref total, added)));
+                            }
+
+                            await HashingCopy.CopyAsync(source, output, null, Options.BufferSize, Timeout.InfiniteTimeSpan, Report, ct).ConfigureAwait(false);
                             output.Flush(flushToDisk: true);
                         }
                     }
@@ -241,29 +265,6 @@ public sealed partial class CheckpointManager
         {
             TryDeleteDirectory(staging);
             throw;
-        }
-    }
-
-    private async Task CopyWithProgressAsync(
-        Stream source, Stream output, long step, ManifestFile file, IProgress<TransferProgress>? progress, Func<long, long> addTotal, CancellationToken cancellationToken)
-    {
-        var buffer = ArrayPool<byte>.Shared.Rent(Options.BufferSize);
-        try
-        {
-            long done = 0;
-            int read;
-            while ((read = await source.ReadAsync(buffer.AsMemory(0, Options.BufferSize), cancellationToken).ConfigureAwait(false)) > 0)
-            {
-                await output.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
-                done += read;
-                var total = addTotal(read);
-                StorageTelemetry.BytesRead.Add(read);
-                progress?.Report(new TransferProgress(step, file.Name, done, file.Length, total));
-            }
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
         }
     }
 

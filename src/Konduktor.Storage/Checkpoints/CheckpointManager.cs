@@ -127,6 +127,12 @@ public sealed partial class CheckpointManager
     {
         var key = CheckpointLayout.ManifestKey(RunId, Scope, step);
         var info = await Store.StatAsync(key, cancellationToken).ConfigureAwait(false);
+        return await ReadManifestAsync(step, key, info, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Reads and checks one step's manifest, already described by <paramref name="info"/> (<see langword="null"/>: none).</summary>
+    private async Task<ManifestRead> ReadManifestAsync(long step, string key, ObjectInfo? info, CancellationToken cancellationToken)
+    {
         if (info is null)
         {
             return new ManifestRead(null, null, null, SkipReason.NotCommitted, "no manifest: the save was never committed");

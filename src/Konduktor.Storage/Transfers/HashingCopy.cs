@@ -3,15 +3,15 @@ using System.Buffers;
 namespace Konduktor.Storage;
 
 /// <summary>
-/// Copies a stream while hashing it: the next read overlaps the current write, buffers come from the shared pool,
-/// and a stall detector turns a read or write that makes no progress for the stall timeout into a transient failure.
+/// Copies a stream while hashing it (when given a hash): the next read overlaps the current write, buffers come from the
+/// shared pool, and a stall detector turns a read or write that makes no progress for the stall timeout into a transient failure.
 /// </summary>
 internal static class HashingCopy
 {
     public static async Task<long> CopyAsync(
         Stream source,
         Stream destination,
-        ContentHash hash,
+        ContentHash? hash,
         int bufferSize,
         TimeSpan stallTimeout,
         Action<long>? onProgress,
@@ -30,7 +30,7 @@ internal static class HashingCopy
             var read = await firstRead.ConfigureAwait(false);
             while (read > 0)
             {
-                hash.Append(current.AsSpan(0, read));
+                hash?.Append(current.AsSpan(0, read));
                 Arm(stall, stallTimeout);
                 var write = destination.WriteAsync(current.AsMemory(0, read), stall.Token).AsTask();
                 pendingRead = source.ReadAsync(next.AsMemory(0, bufferSize), stall.Token).AsTask();

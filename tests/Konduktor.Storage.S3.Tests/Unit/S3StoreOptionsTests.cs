@@ -15,7 +15,7 @@ public sealed class S3StoreOptionsTests : IDisposable
 
     [Theory]
     [InlineData(nameof(S3StoreOptions.PartSizeMiB), "4")]
-    [InlineData(nameof(S3StoreOptions.PartSizeMiB), "5121")]
+    [InlineData(nameof(S3StoreOptions.PartSizeMiB), "1025")]
     [InlineData(nameof(S3StoreOptions.Concurrency), "0")]
     [InlineData(nameof(S3StoreOptions.Concurrency), "65")]
     [InlineData(nameof(S3StoreOptions.SinglePutThresholdMiB), "0")]
@@ -38,10 +38,10 @@ public sealed class S3StoreOptionsTests : IDisposable
         var options = new S3StoreOptions();
 
         S3StoreOptionsValidator.ThrowIfInvalid(options);
-        Assert.Equal(16, options.PartSizeMiB);
+        Assert.Equal(32, options.PartSizeMiB);
         Assert.Equal(4, options.Concurrency);
         Assert.Equal(S3Compatibility.Auto, options.Compatibility);
-        Assert.Equal(16L * 1024 * 1024, options.SinglePutThresholdBytes);
+        Assert.Equal(32L * 1024 * 1024, options.SinglePutThresholdBytes);
     }
 
     [Fact]
