@@ -24,8 +24,8 @@ public sealed class S3StoreOptions
     /// <summary>How to talk to the server; see <see cref="S3Compatibility"/>. Default: <see cref="S3Compatibility.Auto"/>.</summary>
     public S3Compatibility Compatibility { get; set; } = S3Compatibility.Auto;
 
-    /// <summary>The size of one multipart part and of one ranged read, in MiB. 5 to 1024; default 32.</summary>
-    public int PartSizeMiB { get; set; } = 32;
+    /// <summary>The size of one multipart part and of one ranged read, in MiB. 5 to 1024; default 16 (each of up to four files in flight holds about (<see cref="Concurrency"/> + 2) parts).</summary>
+    public int PartSizeMiB { get; set; } = 16;
 
     /// <summary>How many parts are uploaded or downloaded at once per transfer. 1 to 64; default 4. A transfer holds about (this + 2) times <see cref="PartSizeMiB"/> of buffers.</summary>
     public int Concurrency { get; set; } = 4;

@@ -38,7 +38,7 @@ public sealed class S3StoreOptionsTests : IDisposable
         var options = new S3StoreOptions();
 
         S3StoreOptionsValidator.ThrowIfInvalid(options);
-        Assert.Equal(32, options.PartSizeMiB);
+        Assert.Equal(16, options.PartSizeMiB);
         Assert.Equal(4, options.Concurrency);
         Assert.Equal(S3Compatibility.Auto, options.Compatibility);
         Assert.Equal(32L * 1024 * 1024, options.SinglePutThresholdBytes);
