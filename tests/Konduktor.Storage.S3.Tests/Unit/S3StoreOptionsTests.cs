@@ -41,7 +41,7 @@ public sealed class S3StoreOptionsTests : IDisposable
         Assert.Equal(16, options.PartSizeMiB);
         Assert.Equal(4, options.Concurrency);
         Assert.Equal(S3Compatibility.Auto, options.Compatibility);
-        Assert.Equal(32L * 1024 * 1024, options.SinglePutThresholdBytes);
+        Assert.Equal(16L * 1024 * 1024, options.SinglePutThresholdBytes);
     }
 
     [Fact]

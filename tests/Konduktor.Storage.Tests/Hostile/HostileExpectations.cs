@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json.Nodes;
 
@@ -140,16 +141,25 @@ internal static class HostileExpectations
         }
     }
 
-    /// <summary>A store whose stat of step 2's <c>model.bin</c> reports <paramref name="length"/>.</summary>
-    public sealed class LyingStat(ICheckpointStore inner, long length) : DelegatingStore(inner)
+    /// <summary>A store whose stat and listings of step 2's <c>model.bin</c> report <paramref name="length"/> (restore learns lengths from either).</summary>
+    public sealed class LyingLength(ICheckpointStore inner, long length) : DelegatingStore(inner)
     {
         public override async Task<ObjectInfo?> StatAsync(string key, CancellationToken cancellationToken = default)
         {
             var info = await Inner.StatAsync(key, cancellationToken);
-            return info is not null && key.Contains("step-000000000002/", StringComparison.Ordinal) && key.EndsWith("/model.bin", StringComparison.Ordinal)
-                ? info with { Length = length }
-                : info;
+            return info is not null && IsTarget(key) ? info with { Length = length } : info;
         }
+
+        public override async IAsyncEnumerable<StoreEntry> ListAsync(string prefix, ListOptions? options = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+        {
+            await foreach (var entry in Inner.ListAsync(prefix, options, cancellationToken))
+            {
+                yield return entry.Info is { } info && IsTarget(entry.Key) ? entry with { Info = info with { Length = length } } : entry;
+            }
+        }
+
+        private static bool IsTarget(string key) =>
+            key.Contains("step-000000000002/", StringComparison.Ordinal) && key.EndsWith("/model.bin", StringComparison.Ordinal);
     }
 
     /// <summary>Saves steps 1 and 2 on the plain store, then restores through <paramref name="decorate"/>: falls back to step 1.</summary>

@@ -187,8 +187,8 @@ public sealed class HostileInputCatalogue
             s => StoreAnswerSkippedAsync(s, store => new LyingReads(store, b => [.. b, .. new byte[100]]), SkipReason.ChecksumMismatch, "model.bin")),
         new("store: same length, other bytes", "reads of model.bin return a flipped byte", "skipped as ChecksumMismatch naming model.bin",
             s => StoreAnswerSkippedAsync(s, store => new LyingReads(store, b => [(byte)(b[0] ^ 1), .. b[1..]]), SkipReason.ChecksumMismatch, "model.bin")),
-        new("store: stat reports another length", "stat of model.bin says 5 bytes", "skipped as LengthMismatch naming model.bin",
-            s => StoreAnswerSkippedAsync(s, store => new LyingStat(store, 5), SkipReason.LengthMismatch, "model.bin")),
+        new("store: stated length differs", "stat and listings of model.bin say 5 bytes", "skipped as LengthMismatch naming model.bin",
+            s => StoreAnswerSkippedAsync(s, store => new LyingLength(store, 5), SkipReason.LengthMismatch, "model.bin")),
     ];
 
     public static TheoryData<string> Names => new(Rows.Select(r => r.Name));
