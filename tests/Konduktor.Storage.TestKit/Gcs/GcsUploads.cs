@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Net;
 
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.WebUtilities;
@@ -168,7 +169,12 @@ internal sealed class GcsUploads(GcsBuckets buckets, GcsTestServerFaults faults,
         preconditions.CheckWrite(buckets.Find(bucket, properties.Name));
         var session = new ResumableSession(Guid.NewGuid().ToString("N"), bucket, properties, preconditions, declaredLength, resource.Hashes);
         _sessions[session.Id] = session;
-        var location = new Uri(endpoint(), $"upload/storage/v1/b/{Uri.EscapeDataString(bucket)}/o?uploadType=resumable&upload_id={session.Id}");
+        // The session URI names the host the client used, as GCS does: a client behind a proxy keeps sending its chunks there.
+        var host = request.Context.Request.Host;
+        var root = host.HasValue && IPAddress.TryParse(host.Host, out var address) && IPAddress.IsLoopback(address)
+            ? new Uri($"http://{host.Value}/")
+            : endpoint();
+        var location = new Uri(root, $"upload/storage/v1/b/{Uri.EscapeDataString(bucket)}/o?uploadType=resumable&upload_id={session.Id}");
         request.Context.Response.Headers.Location = location.AbsoluteUri;
         request.Context.Response.Headers["X-GUploader-UploadID"] = session.Id;
         GcsHttp.WriteEmpty(request.Context, 200);

@@ -1,0 +1,60 @@
+using Konduktor.Storage.Testing;
+
+using Xunit.Abstractions;
+
+namespace Konduktor.Storage.Gcs.Tests;
+
+/// <summary>
+/// The fault campaign on the project's loopback GCS test server: checkpoints saved and restored through the fault proxy
+/// under every profile. The short form runs with the other tests; <c>KONDUKTOR_FAULT_CAMPAIGN_TRANSFERS</c> and <c>_SEED</c>
+/// run a longer one, and <c>_REPORT</c> names where the S3 campaign writes its figures (this one writes beside it, <c>.gcs.json</c>).
+/// </summary>
+[Trait("Category", "FaultCampaign")]
+public sealed class GcsFaultCampaignTests(ITestOutputHelper output) : IAsyncLifetime
+{
+    private GcsTestServer _server = null!;
+
+    public async Task InitializeAsync() => _server = await GcsTestServer.StartAsync();
+
+    public async Task DisposeAsync() => await _server.DisposeAsync();
+
+    [Fact]
+    public async Task Campaign_EveryProfile_NoUnclearErrorHangTornCheckpointOrWrongBytes()
+    {
+        var options = FaultCampaignOptions.FromEnvironment();
+
+        var report = await new FaultCampaign(new GcsFaultCampaignStore(_server), options, output.WriteLine).RunAsync();
+
+        if (options.ReportPath is { } path)
+        {
+            await File.WriteAllTextAsync(Path.ChangeExtension(path, ".gcs.json"), report.ToJson());
+        }
+
+        Assert.Equal(options.Transfers, report.Transfers);
+        Assert.Equal(report.Transfers, report.Succeeded + report.FailedClearly + report.UnclearErrors + report.Hung);
+        Assert.True(report.Passed, string.Join(Environment.NewLine, report.Problems));
+        Assert.True(report.FaultsByKind.Values.Sum() > 0, "no fault was injected");
+    }
+
+    /// <summary>GCS stores on the test server: 1 MiB chunks, so the large file goes as a resumable upload of four chunks.</summary>
+    private sealed class GcsFaultCampaignStore(GcsTestServer server) : IFaultCampaignStore
+    {
+        private readonly string _bucket = GcsTestStores.NewBucket(server);
+
+        public string Name => "gcs";
+
+        public Uri ServerEndpoint => server.Endpoint;
+
+        public int LargeFileBytes => (3 * GcsTestStores.MiB) + 12345;
+
+        public Task<ICheckpointStore> CreateStoreAsync(Uri endpoint, string prefix, ResilienceOptions resilience) =>
+            Task.FromResult<ICheckpointStore>(new GcsCheckpointStore(
+                new Uri($"gs://{_bucket}/{prefix}"),
+                new GcsStoreOptions { BaseUri = new Uri(endpoint, "storage/v1/").ToString(), ChunkSizeMiB = 1, Concurrency = 3 },
+                credential: null,
+                new StoreRetryPolicy(resilience),
+                logger: null,
+                timeProvider: null,
+                environment: _ => null));
+    }
+}
