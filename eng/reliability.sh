@@ -2,11 +2,11 @@
 # The reliability campaigns, with published figures (docs/reliability.md):
 #   1. kill campaign on the file-system store: the sample's pod program SIGKILLed at random moments, every restart checked
 #   2. the same on Ceph RadosGW (started here on loopback, stopped by PID on exit)
-#   3. fault campaign: saves and restores through a fault-injecting proxy in front of RadosGW
+#   3. fault campaigns: saves and restores through a fault-injecting proxy in front of RadosGW and of the GCS test server
 #
 #   eng/reliability.sh [--quick] [--seed N] [--fs-kills N] [--rgw-kills N] [--fault-transfers N]
 #
-# Full run: 200 kills on the file system, 50 on RadosGW, 500 fault-injected transfers. --quick: 10, 5 and 50.
+# Full run: 200 kills on the file system, 50 on RadosGW, 500 fault-injected transfers per store. --quick: 10, 5 and 50.
 # Prints the figures of each campaign (a "FIGURES {json}" line each, also saved under artifacts/reliability/) and a
 # final summary line; exits non-zero on any lost committed checkpoint, torn restore, hang or unclear error.
 set -uo pipefail
@@ -43,7 +43,7 @@ mkdir -p "$artifacts"
 harness="$root/tests/Konduktor.Storage.Reliability/bin/Release/net10.0/Konduktor.Storage.Reliability.dll"
 # A pod that outlives the harness's per-pod deadline counts as hung; these bound a campaign as a whole.
 campaign_timeout="${RELIABILITY_CAMPAIGN_TIMEOUT:-3600}"
-echo "== reliability: seed $seed, $fs_kills kills on the file system, $rgw_kills on RadosGW, $fault_transfers fault-injected transfers"
+echo "== reliability: seed $seed, $fs_kills kills on the file system, $rgw_kills on RadosGW, $fault_transfers fault-injected transfers per store"
 
 echo "== test servers"
 bash eng/rgw/rgw.sh install || { echo "installing Ceph RadosGW failed"; echo "reliability: FAIL (no RadosGW)"; exit 1; }
@@ -98,21 +98,28 @@ run_kill_campaign() { # NAME STORE KILLS
 run_kill_campaign "file system" fs "$fs_kills"
 run_kill_campaign "RadosGW" s3 "$rgw_kills"
 
-echo "== fault campaign ($fault_transfers transfers)"
-KONDUKTOR_FAULT_CAMPAIGN_TRANSFERS="$fault_transfers" KONDUKTOR_FAULT_CAMPAIGN_SEED="$seed" \
-  KONDUKTOR_FAULT_CAMPAIGN_REPORT="$artifacts/faults.json" \
-  timeout "$campaign_timeout" dotnet test tests/Konduktor.Storage.S3.Tests -c Release --no-build -nologo \
-  --filter Category=FaultCampaign --logger "console;verbosity=normal" >"$artifacts/faults.log" 2>&1
-fault_status=$?
-tail -n 5 "$artifacts/faults.log"
-dotnet "$harness" fault-report "$artifacts/faults.json"
-report_status=$?
-if [ "$fault_status" -eq 0 ] && [ "$report_status" -eq 0 ]; then
-  summary+=("faults PASS")
-else
-  failed+=("faults")
-  summary+=("faults FAIL (dotnet test exit $fault_status, figures exit $report_status; log in $artifacts/faults.log)")
-fi
+# The fault campaign of one store's test project: its figures are judged by the harness.
+run_fault_campaign() {
+  local name="$1" project="$2" id="$3"
+  echo "== fault campaign on $name ($fault_transfers transfers)"
+  KONDUKTOR_FAULT_CAMPAIGN_TRANSFERS="$fault_transfers" KONDUKTOR_FAULT_CAMPAIGN_SEED="$seed" \
+    KONDUKTOR_FAULT_CAMPAIGN_REPORT="$artifacts/faults-$id.json" \
+    timeout "$campaign_timeout" dotnet test "$project" -c Release --no-build -nologo \
+    --filter Category=FaultCampaign --logger "console;verbosity=normal" >"$artifacts/faults-$id.log" 2>&1
+  local test_status=$?
+  tail -n 5 "$artifacts/faults-$id.log"
+  dotnet "$harness" fault-report "$artifacts/faults-$id.json"
+  local report_status=$?
+  if [ "$test_status" -eq 0 ] && [ "$report_status" -eq 0 ]; then
+    summary+=("faults on $name PASS")
+  else
+    failed+=("faults-$id")
+    summary+=("faults on $name FAIL (dotnet test exit $test_status, figures exit $report_status; log in $artifacts/faults-$id.log)")
+  fi
+}
+
+run_fault_campaign "RadosGW" tests/Konduktor.Storage.S3.Tests s3
+run_fault_campaign "the GCS test server" tests/Konduktor.Storage.Gcs.Tests gcs
 
 result="PASS"
 [ ${#failed[@]} -eq 0 ] || result="FAIL"

@@ -7,7 +7,7 @@ namespace Konduktor.Storage.Gcs.Tests;
 /// <summary>
 /// The fault campaign on the project's loopback GCS test server: checkpoints saved and restored through the fault proxy
 /// under every profile. The short form runs with the other tests; <c>KONDUKTOR_FAULT_CAMPAIGN_TRANSFERS</c> and <c>_SEED</c>
-/// run a longer one, and <c>_REPORT</c> names where the S3 campaign writes its figures (this one writes beside it, <c>.gcs.json</c>).
+/// run a longer one, <c>_REPORT</c> names where its figures go.
 /// </summary>
 [Trait("Category", "FaultCampaign")]
 public sealed class GcsFaultCampaignTests(ITestOutputHelper output) : IAsyncLifetime
@@ -27,7 +27,7 @@ public sealed class GcsFaultCampaignTests(ITestOutputHelper output) : IAsyncLife
 
         if (options.ReportPath is { } path)
         {
-            await File.WriteAllTextAsync(Path.ChangeExtension(path, ".gcs.json"), report.ToJson());
+            await File.WriteAllTextAsync(path, report.ToJson());
         }
 
         Assert.Equal(options.Transfers, report.Transfers);
