@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Text;
 
+using Konduktor.Storage.Testing;
+
 namespace Konduktor.Storage.Reliability;
 
 /// <summary>
@@ -10,11 +12,6 @@ namespace Konduktor.Storage.Reliability;
 /// </summary>
 public sealed class PodProcess : IDisposable
 {
-    private static readonly string[] ClearedPrefixes = ["KONDUKTOR", "Konduktor__", "Trainer__", "SKYPILOT_", "AWS_", "GOOGLE_", "Logging__"];
-
-    private static readonly string[] ClearedVariables =
-        ["RESTART_ATTEMPT", "JOB_COMPLETION_INDEX", "RANK", "NUM_NODES", "NUM_GPUS_PER_NODE", "NODE_HOST_IPS", "MASTER_ADDR", "DOTNET_ENVIRONMENT"];
-
     private readonly Process _process;
     private readonly List<string> _stdout = [];
     private readonly List<TimeSpan> _stdoutTimes = [];
@@ -78,34 +75,8 @@ public sealed class PodProcess : IDisposable
         }
 
         Directory.CreateDirectory(workDirectory);
-        var start = new ProcessStartInfo(DotnetHost())
-        {
-            WorkingDirectory = workDirectory,
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add(dll);
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        foreach (var name in start.Environment.Keys.ToList())
-        {
-            if (ClearedVariables.Contains(name, StringComparer.Ordinal)
-                || ClearedPrefixes.Any(p => name.StartsWith(p, StringComparison.OrdinalIgnoreCase)))
-            {
-                start.Environment.Remove(name);
-            }
-        }
-
-        start.Environment["HOME"] = Path.Combine(workDirectory, ".home");
-        foreach (var (name, value) in environment)
-        {
-            start.Environment[name] = value;
-        }
+        var start = SampleProcessStart.Create(dll, workDirectory, environment, args);
+        start.RedirectStandardInput = true;
 
         var process = new Process { StartInfo = start };
         var pod = new PodProcess(process);
@@ -213,10 +184,4 @@ public sealed class PodProcess : IDisposable
             }
         }
     }
-
-    /// <summary>The dotnet host running this process (`dotnet test` names it), else the one on the PATH.</summary>
-    private static string DotnetHost() =>
-        System.Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host) ? host
-        : Environment.ProcessPath is { } self && Path.GetFileNameWithoutExtension(self) == "dotnet" ? self
-        : "dotnet";
 }

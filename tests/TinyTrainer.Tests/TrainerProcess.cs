@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Text.Json;
 
+using Konduktor.Storage.Testing;
+
 namespace TinyTrainer.Tests;
 
 /// <summary>What one run of the trainer did.</summary>
@@ -31,11 +33,6 @@ internal static class TrainerProcess
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
 
-    private static readonly string[] ClearedPrefixes = ["KONDUKTOR", "Konduktor__", "Trainer__", "SKYPILOT_", "AWS_", "GOOGLE_", "Logging__"];
-
-    private static readonly string[] ClearedVariables =
-        ["RESTART_ATTEMPT", "JOB_COMPLETION_INDEX", "RANK", "NUM_NODES", "NUM_GPUS_PER_NODE", "NODE_HOST_IPS", "MASTER_ADDR", "DOTNET_ENVIRONMENT"];
-
     public static Task<TrainerRun> RunAsync(string workingDirectory, IReadOnlyDictionary<string, string> environment, params string[] args) =>
         Start(workingDirectory, environment, args).WaitAsync(Timeout);
 
@@ -44,46 +41,13 @@ internal static class TrainerProcess
     {
         var dll = Path.Combine(AppContext.BaseDirectory, "TinyTrainer.dll");
         Assert.True(File.Exists(Path.ChangeExtension(dll, ".runtimeconfig.json")), $"the sample's build output is missing beside the tests: {dll}");
-        var start = new ProcessStartInfo(DotnetHost())
-        {
-            WorkingDirectory = workingDirectory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
         // The sample runs on the frameworks of the test project that built it beside itself: a test project that references
         // ASP.NET Core (the test kit's GCS test server) gets the Microsoft.Extensions.* assemblies the sample needs from that
         // shared framework, so they are not copied next to the sample.
-        start.ArgumentList.Add("exec");
-        start.ArgumentList.Add("--runtimeconfig");
-        start.ArgumentList.Add(Path.ChangeExtension(typeof(TrainerProcess).Assembly.Location, ".runtimeconfig.json"));
-        start.ArgumentList.Add(dll);
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        foreach (var name in start.Environment.Keys.ToList())
-        {
-            if (ClearedVariables.Contains(name, StringComparer.Ordinal)
-                || ClearedPrefixes.Any(p => name.StartsWith(p, StringComparison.OrdinalIgnoreCase)))
-            {
-                start.Environment.Remove(name);
-            }
-        }
-
-        start.Environment["HOME"] = Path.Combine(workingDirectory, ".home");
-        foreach (var (name, value) in environment)
-        {
-            start.Environment[name] = value;
-        }
-
+        var start = SampleProcessStart.Create(
+            dll, workingDirectory, environment, args, Path.ChangeExtension(typeof(TrainerProcess).Assembly.Location, ".runtimeconfig.json"));
         return new RunningTrainer(Process.Start(start)!);
     }
-
-    /// <summary>The dotnet host running these tests (`dotnet test` names it), else the one on the PATH.</summary>
-    private static string DotnetHost() =>
-        Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host) ? host : "dotnet";
 }
 
 /// <summary>A trainer process that is running: its output is collected and its peak memory sampled until it exits.</summary>

@@ -19,22 +19,8 @@ public sealed class GcsFaultCampaignTests(ITestOutputHelper output) : IAsyncLife
     public async Task DisposeAsync() => await _server.DisposeAsync();
 
     [Fact]
-    public async Task Campaign_EveryProfile_NoUnclearErrorHangTornCheckpointOrWrongBytes()
-    {
-        var options = FaultCampaignOptions.FromEnvironment();
-
-        var report = await new FaultCampaign(new GcsFaultCampaignStore(_server), options, output.WriteLine).RunAsync();
-
-        if (options.ReportPath is { } path)
-        {
-            await File.WriteAllTextAsync(path, report.ToJson());
-        }
-
-        Assert.Equal(options.Transfers, report.Transfers);
-        Assert.Equal(report.Transfers, report.Succeeded + report.FailedClearly + report.UnclearErrors + report.Hung);
-        Assert.True(report.Passed, string.Join(Environment.NewLine, report.Problems));
-        Assert.True(report.FaultsByKind.Values.Sum() > 0, "no fault was injected");
-    }
+    public Task Campaign_EveryProfile_NoUnclearErrorHangTornCheckpointOrWrongBytes() =>
+        FaultCampaign.RunAndAssertAsync(new GcsFaultCampaignStore(_server), output.WriteLine);
 
     /// <summary>GCS stores on the test server: 1 MiB chunks, so the large file goes as a resumable upload of four chunks.</summary>
     private sealed class GcsFaultCampaignStore(GcsTestServer server) : IFaultCampaignStore

@@ -13,22 +13,8 @@ namespace Konduktor.Storage.S3.Tests;
 public sealed class S3FaultCampaignTests(RadosGwServer server, ITestOutputHelper output)
 {
     [Fact]
-    public async Task Campaign_EveryProfile_NoUnclearErrorHangTornCheckpointOrWrongBytes()
-    {
-        var options = FaultCampaignOptions.FromEnvironment();
-
-        var report = await new FaultCampaign(new S3FaultCampaignStore(server), options, output.WriteLine).RunAsync();
-
-        if (options.ReportPath is { } path)
-        {
-            await File.WriteAllTextAsync(path, report.ToJson());
-        }
-
-        Assert.Equal(options.Transfers, report.Transfers);
-        Assert.Equal(report.Transfers, report.Succeeded + report.FailedClearly + report.UnclearErrors + report.Hung);
-        Assert.True(report.Passed, string.Join(Environment.NewLine, report.Problems));
-        Assert.True(report.FaultsByKind.Values.Sum() > 0, "no fault was injected");
-    }
+    public Task Campaign_EveryProfile_NoUnclearErrorHangTornCheckpointOrWrongBytes() =>
+        FaultCampaign.RunAndAssertAsync(new S3FaultCampaignStore(server), output.WriteLine);
 
     /// <summary>S3 stores on the test RadosGW: 5 MiB parts, so the large file goes in three parts.</summary>
     private sealed class S3FaultCampaignStore(RadosGwServer server) : IFaultCampaignStore

@@ -16,6 +16,32 @@ public sealed class FaultCampaign(IFaultCampaignStore target, FaultCampaignOptio
     /// <summary>Transfers per episode: one run, one profile, saves and restores alternating.</summary>
     private const int EpisodeLength = 4;
 
+    /// <summary>
+    /// Runs the campaign on <paramref name="target"/> with the options of the environment (<see cref="FaultCampaignOptions.FromEnvironment"/>),
+    /// writes the figures where they ask, and fails on any unclear error, hang, torn checkpoint or wrong byte: the body of each
+    /// store's campaign test.
+    /// </summary>
+    /// <param name="target">The store and its test server.</param>
+    /// <param name="log">Where progress goes (the test output).</param>
+    /// <returns>The figures.</returns>
+    public static async Task<FaultCampaignReport> RunAndAssertAsync(IFaultCampaignStore target, Action<string> log)
+    {
+        var options = FaultCampaignOptions.FromEnvironment();
+
+        var report = await new FaultCampaign(target, options, log).RunAsync().ConfigureAwait(false);
+
+        if (options.ReportPath is { } path)
+        {
+            await File.WriteAllTextAsync(path, report.ToJson()).ConfigureAwait(false);
+        }
+
+        Assert.Equal(options.Transfers, report.Transfers);
+        Assert.Equal(report.Transfers, report.Succeeded + report.FailedClearly + report.UnclearErrors + report.Hung);
+        Assert.True(report.Passed, string.Join(Environment.NewLine, report.Problems));
+        Assert.True(report.FaultsByKind.Values.Sum() > 0, "no fault was injected");
+        return report;
+    }
+
     /// <summary>Runs the campaign.</summary>
     /// <returns>The figures; see <see cref="FaultCampaignReport.Passed"/>.</returns>
     public async Task<FaultCampaignReport> RunAsync()
