@@ -237,25 +237,30 @@ public sealed partial class CheckpointManager
                 {
                     var path = LocalPath(staging, file.Name);
                     Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-                    var source = await OpenVerifiedAsync(manifest, manifestETag, file, ct).ConfigureAwait(false);
-                    await using (source.ConfigureAwait(false))
+                    long reported = 0;
+                    void Report(long done)
                     {
-                        var output = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.Asynchronous);
-                        await using (output.ConfigureAwait(false))
-                        {
-                            // The verifying source hashes; the copy overlaps the next read (and its hashing) with the current write.
-                            long reported = 0;
-                            void Report(long done)
-                            {
-                                var added = done - reported;
-                                reported = done;
-                                StorageTelemetry.BytesRead.Add(added);
-                                progress?.Report(new TransferProgress(manifest.Step, file.Name, done, file.Length, Interlocked.Add(ref total, added)));
-                            }
+                        var added = done - reported;
+                        reported = done;
+                        StorageTelemetry.BytesRead.Add(added);
+                        progress?.Report(new TransferProgress(manifest.Step, file.Name, done, file.Length, Interlocked.Add(ref total, added)));
+                    }
 
-                            await HashingCopy.CopyAsync(source, output, null, Options.BufferSize, Timeout.InfiniteTimeSpan, Report, ct).ConfigureAwait(false);
-                            output.Flush(flushToDisk: true);
+                    // Readable too: a kernel copy is verified by reading it back.
+                    var output = new FileStream(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.Asynchronous);
+                    await using (output.ConfigureAwait(false))
+                    {
+                        if (!await TryCopyLocalFileAsync(manifest, manifestETag, file, output, Report, ct).ConfigureAwait(false))
+                        {
+                            var source = await OpenVerifiedAsync(manifest, manifestETag, file, ct).ConfigureAwait(false);
+                            await using (source.ConfigureAwait(false))
+                            {
+                                // The verifying source hashes; the copy overlaps the next read (and its hashing) with the current write.
+                                await HashingCopy.CopyAsync(source, output, null, Options.BufferSize, Timeout.InfiniteTimeSpan, Report, ct).ConfigureAwait(false);
+                            }
                         }
+
+                        output.Flush(flushToDisk: true);
                     }
                 }).ConfigureAwait(false);
 
@@ -265,6 +270,51 @@ public sealed partial class CheckpointManager
         {
             TryDeleteDirectory(staging);
             throw;
+        }
+    }
+
+    /// <summary>
+    /// From a file-system store, copies a checkpoint file inside the kernel, like <c>cp</c>, then verifies the copy as it
+    /// was written: its length and its checksum, read back from <paramref name="output"/>.
+    /// </summary>
+    /// <returns><see langword="false"/> when the store is not a file-system store (the caller streams the file instead).</returns>
+    /// <exception cref="CheckpointCorruptException">The copy does not match the manifest; that manifest version is marked corrupt.</exception>
+    private async Task<bool> TryCopyLocalFileAsync(CheckpointManifest manifest, string? manifestETag, ManifestFile file, FileStream output, Action<long> report, CancellationToken cancellationToken)
+    {
+        if ((Store is ResilientCheckpointStore resilient ? resilient.Inner : Store) is not FileSystemCheckpointStore local)
+        {
+            return false;
+        }
+
+        var key = CheckpointLayout.StepFolder(RunId, Scope, manifest.Step) + file.Key;
+        var opened = await local.OpenReadAsync(key, null, cancellationToken).ConfigureAwait(false);
+        await using (opened.ConfigureAwait(false))
+        {
+            if (opened is not FileStream source)
+            {
+                return false;
+            }
+
+            // One byte more than the manifest says, so that a longer file shows.
+            var hash = new ContentHash();
+            var copied = await LocalFileCopy.CopyAsync(source.SafeFileHandle, 0, output.SafeFileHandle, 0, file.Length + 1, hash, report, cancellationToken).ConfigureAwait(false);
+            if (copied.Bytes != file.Length)
+            {
+                throw Corrupt($"{file.Length} bytes", copied.Bytes > file.Length ? "more bytes" : $"only {copied.Bytes} bytes");
+            }
+
+            if (hash.Current() is var actual && actual != file.Checksum)
+            {
+                throw Corrupt($"checksum {file.Checksum}", $"checksum {actual}");
+            }
+        }
+
+        return true;
+
+        CheckpointCorruptException Corrupt(string expected, string actual)
+        {
+            _judgedBad[manifest.Step] = manifestETag;
+            return new CheckpointCorruptException(manifest.Step, file.Name, expected, actual);
         }
     }
 

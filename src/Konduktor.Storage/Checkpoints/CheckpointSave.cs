@@ -51,8 +51,9 @@ public sealed class CheckpointSave : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(content);
         return AddAsync(
             name,
-            (writer, hash, report, ct) => HashingCopy.CopyAsync(
-                content, writer, hash, _manager.Options.BufferSize, _manager.Options.Resilience.StallTimeout, report, ct),
+            (writer, hash, report, ct) => writer is FileSystemObjectWriter local && content is FileStream { CanRead: true, CanSeek: true } file
+                ? AppendLocalFileAsync(local, file, hash, report, ct)
+                : HashingCopy.CopyAsync(content, writer, hash, _manager.Options.BufferSize, _manager.Options.Resilience.StallTimeout, report, ct),
             cancellationToken);
     }
 
@@ -241,6 +242,15 @@ public sealed class CheckpointSave : IAsyncDisposable
             await _manager.DeleteUncommittedAsync(this, [relativeKey]).ConfigureAwait(false);
             throw;
         }
+    }
+
+    /// <summary>A local file into a file-system store: copied inside the kernel, like <c>cp</c>, and hashed as stored.</summary>
+    private static async Task<long> AppendLocalFileAsync(FileSystemObjectWriter writer, FileStream file, ContentHash hash, Action<long> report, CancellationToken cancellationToken)
+    {
+        var offset = file.Position;
+        var result = await writer.AppendFileAsync(file.SafeFileHandle, offset, hash, report, cancellationToken).ConfigureAwait(false);
+        file.Position = offset + result.Bytes;
+        return result.Bytes;
     }
 
     /// <summary>Hashes and counts what a user's serializer writes, on its way to the store.</summary>

@@ -42,6 +42,9 @@ public sealed class ResilientCheckpointStore : ICheckpointStore, IPendingUploadS
     /// <inheritdoc />
     public Uri Location => _inner.Location;
 
+    /// <summary>The wrapped store.</summary>
+    internal ICheckpointStore Inner => _inner;
+
     /// <inheritdoc />
     public StoreCapabilities Capabilities => _inner.Capabilities;
 

@@ -1,11 +1,14 @@
 using System.Runtime.InteropServices;
 using System.Text;
 
+using Microsoft.Win32.SafeHandles;
+
 namespace Konduktor.Storage;
 
 /// <summary>
 /// The few POSIX calls .NET does not expose with the semantics the store needs: link(2) for an atomic create-only
-/// publish, rename(2) with exact errors, fsync(2) of a directory, and statx(2) for the inode that versions a file.
+/// publish, rename(2) with exact errors, fsync(2) of a directory, statx(2) for the inode that versions a file, and
+/// copy_file_range(2) to copy between files inside the kernel.
 /// </summary>
 internal static class FileSystemNative
 {
@@ -18,6 +21,16 @@ internal static class FileSystemNative
     private const uint StatxBasicStats = 0x7ff;
     private const int ModeTypeMask = 0xF000;
     private const int ModeRegularFile = 0x8000;
+
+    private const int EINTR = 4;
+    private const int EBADF = 9;
+    private const int EINVAL = 22;
+    private const int EXDEV = 18;
+    private const int ENOSYS = 38;
+    private const int EOPNOTSUPP = 95;
+
+    // Cleared the first time copy_file_range is missing (macOS, old glibc); copies then go through user space.
+    private static volatile bool s_copyFileRangeAvailable = OperatingSystem.IsLinux();
 
     // Cleared the first time statx is missing (old glibc, macOS); the managed fallback then versions files without an inode.
     private static volatile bool s_statxAvailable = OperatingSystem.IsLinux();
@@ -51,7 +64,7 @@ internal static class FileSystemNative
 
         try
         {
-            if (SysFsync(fd) != 0 && Marshal.GetLastPInvokeError() is var errno && errno is not (EROFS or 22))
+            if (SysFsync(fd) != 0 && Marshal.GetLastPInvokeError() is var errno && errno is not (EROFS or EINVAL))
             {
                 throw Error(errno, "flush the directory", path);
             }
@@ -59,6 +72,55 @@ internal static class FileSystemNative
         finally
         {
             _ = SysClose(fd);
+        }
+    }
+
+    /// <summary>
+    /// Copies up to <paramref name="count"/> bytes from <paramref name="source"/> at <paramref name="sourceOffset"/> to
+    /// <paramref name="destination"/> at <paramref name="destinationOffset"/> without passing them through user space (a
+    /// reflink where the file system shares blocks).
+    /// </summary>
+    /// <returns>The bytes copied (0 at the source's end), or -1 when these two files cannot be copied in the kernel.</returns>
+    /// <exception cref="IOException">The copy failed for another reason (disk full, I/O error).</exception>
+    internal static long CopyFileRange(SafeFileHandle source, long sourceOffset, SafeFileHandle destination, long destinationOffset, long count)
+    {
+        if (!s_copyFileRangeAvailable)
+        {
+            return -1;
+        }
+
+        try
+        {
+            while (true)
+            {
+                var copied = SysCopyFileRange(source, ref sourceOffset, destination, ref destinationOffset, (nuint)count, 0);
+                if (copied >= 0)
+                {
+                    return copied;
+                }
+
+                var errno = Marshal.GetLastPInvokeError();
+                switch (errno)
+                {
+                    case EINTR:
+                        continue;
+                    case EXDEV or EINVAL or ENOSYS or EOPNOTSUPP or EBADF:
+                        // Across file systems on older kernels, special files, or file systems without the call.
+                        return -1;
+                    default:
+                        throw new IOException($"Could not copy between files: {Marshal.GetPInvokeErrorMessage(errno)} (errno {errno}).", errno);
+                }
+            }
+        }
+        catch (EntryPointNotFoundException)
+        {
+            s_copyFileRangeAvailable = false;
+            return -1;
+        }
+        catch (DllNotFoundException)
+        {
+            s_copyFileRangeAvailable = false;
+            return -1;
         }
     }
 
@@ -142,6 +204,9 @@ internal static class FileSystemNative
 
     [DllImport("libc", EntryPoint = "close", SetLastError = true)]
     private static extern int SysClose(int fd);
+
+    [DllImport("libc", EntryPoint = "copy_file_range", SetLastError = true)]
+    private static extern nint SysCopyFileRange(SafeFileHandle fdIn, ref long offIn, SafeFileHandle fdOut, ref long offOut, nuint len, uint flags);
 
     [DllImport("libc", EntryPoint = "statx", SetLastError = true)]
     private static extern int SysStatx(int dirFd, byte[] path, int flags, uint mask, byte[] buffer);

@@ -1,3 +1,5 @@
+using Microsoft.Win32.SafeHandles;
+
 namespace Konduktor.Storage;
 
 /// <summary>Streams into a temporary file of a <see cref="FileSystemCheckpointStore"/> and publishes it on completion.</summary>
@@ -17,7 +19,8 @@ internal sealed class FileSystemObjectWriter : ObjectWriteStream
         _key = key;
         _tempPath = tempPath;
         _createOnly = createOnly;
-        _file = new FileStream(tempPath, FileMode.CreateNew, FileAccess.Write, FileShare.None, 256 * 1024, FileOptions.Asynchronous);
+        // Readable too: a file appended by a kernel copy is hashed by reading it back.
+        _file = new FileStream(tempPath, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 256 * 1024, FileOptions.Asynchronous);
     }
 
     public override string Key => _key;
@@ -39,6 +42,31 @@ internal sealed class FileSystemObjectWriter : ObjectWriteStream
         cancellationToken.ThrowIfCancellationRequested();
         await _file.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
         _written += buffer.Length;
+    }
+
+    /// <summary>
+    /// Appends the local file <paramref name="source"/> from <paramref name="offset"/> to its end, copied inside the kernel
+    /// (see <see cref="LocalFileCopy"/>) and hashed as this temporary file holds it.
+    /// </summary>
+    /// <returns>How many bytes were appended, and whether the kernel copied them.</returns>
+    internal async Task<LocalCopyResult> AppendFileAsync(SafeFileHandle source, long offset, ContentHash hash, Action<long>? onProgress, CancellationToken cancellationToken)
+    {
+        ThrowIfDone();
+        try
+        {
+            // Bytes this stream buffered must land before the copy's, which go straight to the file.
+            await _file.FlushAsync(cancellationToken).ConfigureAwait(false);
+            var start = _written;
+            var result = await LocalFileCopy.CopyAsync(
+                source, offset, _file.SafeFileHandle, start, long.MaxValue, hash, done => onProgress?.Invoke(start + done), cancellationToken).ConfigureAwait(false);
+            _written += result.Bytes;
+            _file.Seek(_written, SeekOrigin.Begin);
+            return result;
+        }
+        catch (UnauthorizedAccessException ex)
+        {
+            throw _store.AccessDenied(ex.Message, ex);
+        }
     }
 
     public override async Task<ObjectInfo> CompleteAsync(CancellationToken cancellationToken = default)
