@@ -17,7 +17,7 @@ internal static class TransfersRun
 {
     private const long MiB = 1024 * 1024;
 
-    private sealed record Sample(double Seconds, long? Requests, double? PeakMiB, double? GrowthMiB = null);
+    private sealed record Sample(double Seconds, long? Requests, double? PeakMiB, double? GrowthMiB = null, double? CpuSeconds = null, double? ColdSeconds = null);
 
     private sealed record Contender(string Name, Func<int, Task<Sample>> Run, Func<Task>? After = null);
 
@@ -41,6 +41,8 @@ internal static class TransfersRun
         var rounds = int.Parse(Arg("--rounds", quick ? "2" : "5"), CultureInfo.InvariantCulture);
         var oneSize = (quick ? 128 : 1024) * MiB;
         var (manyCount, manySize) = quick ? (4, 16 * MiB) : (8, 128 * MiB);
+        var only = Arg("--only", "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        bool Wanted(string name) => only.Length == 0 || only.Any(o => name.Contains(o, StringComparison.Ordinal));
         var oneLabel = quick ? "128MiB" : "1GiB";
         var manyLabel = $"{manyCount}x{manySize / MiB}MiB";
 
@@ -72,7 +74,7 @@ internal static class TransfersRun
 
             // Bounded memory: one large file saved and restored by the library alone (full run only; it takes minutes).
             var memory = new List<(string Case, long Bytes, Sample Sample)>();
-            if (!quick)
+            if (!quick && (Wanted("s3-save-4GiB") || Wanted("s3-restore-4GiB")))
             {
                 var bigDir = Path.Combine(work, "data-big");
                 WriteRandomFile(Path.Combine(bigDir, "model.bin"), 4096 * MiB, 7);
@@ -81,17 +83,22 @@ internal static class TransfersRun
             }
 
             var steps = quick ? 100 : 1000;
-            var find = await FindLatestAsync(s3, steps, gcCommand);
+            var find = Wanted($"s3-find-latest-{steps}") ? await FindLatestAsync(s3, steps, gcCommand) : [];
 
-            var results = new List<CaseResult>
+            var cases = new (string Name, Func<string, Task<CaseResult>> Run)[]
             {
-                await S3SaveAsync(s3, $"s3-save-{oneLabel}", oneDir, oneSize, recursive: false, rounds, gcCommand),
-                await S3SaveAsync(s3, $"s3-save-{manyLabel}", manyDir, manyCount * manySize, recursive: true, rounds, gcCommand),
-                await S3RestoreAsync(s3, $"s3-restore-{oneLabel}", oneDir, oneSize, recursive: false, rounds, work, gcCommand),
-                await S3RestoreAsync(s3, $"s3-restore-{manyLabel}", manyDir, manyCount * manySize, recursive: true, rounds, work, gcCommand),
-                await FsSaveAsync($"fs-save-{oneLabel}", oneDir, oneSize, rounds, work),
-                await FsRestoreAsync($"fs-restore-{oneLabel}", oneDir, oneSize, rounds, work),
+                ($"s3-save-{oneLabel}", name => S3SaveAsync(s3, name, oneDir, oneSize, recursive: false, rounds, gcCommand)),
+                ($"s3-save-{manyLabel}", name => S3SaveAsync(s3, name, manyDir, manyCount * manySize, recursive: true, rounds, gcCommand)),
+                ($"s3-restore-{oneLabel}", name => S3RestoreAsync(s3, name, oneDir, oneSize, recursive: false, rounds, work, gcCommand)),
+                ($"s3-restore-{manyLabel}", name => S3RestoreAsync(s3, name, manyDir, manyCount * manySize, recursive: true, rounds, work, gcCommand)),
+                ($"fs-save-{oneLabel}", name => FsSaveAsync(name, oneDir, oneSize, rounds, work)),
+                ($"fs-restore-{oneLabel}", name => FsRestoreAsync(name, oneDir, oneSize, rounds, work)),
             };
+            var results = new List<CaseResult>();
+            foreach (var (name, run) in cases.Where(c => Wanted(c.Name)))
+            {
+                results.Add(await run(name));
+            }
 
             Print(results, rounds, total.Elapsed);
             PrintExtras(memory, steps, find);
@@ -243,7 +250,9 @@ internal static class TransfersRun
             double.Parse(line[1], CultureInfo.InvariantCulture),
             long.Parse(line[2], CultureInfo.InvariantCulture),
             double.Parse(line[3], CultureInfo.InvariantCulture),
-            double.Parse(line[4], CultureInfo.InvariantCulture));
+            double.Parse(line[4], CultureInfo.InvariantCulture),
+            double.Parse(line[5], CultureInfo.InvariantCulture),
+            double.Parse(line[6], CultureInfo.InvariantCulture));
     }
 
     private static async Task<Sample> ShellAsync(string script)
@@ -320,14 +329,16 @@ internal static class TransfersRun
         static string F(double? v, string format = "F1") => v is { } x && !double.IsNaN(x) ? x.ToString(format, CultureInfo.InvariantCulture) : "n/a";
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Transfers: median of {rounds} rounds, contenders alternating ({Environment.ProcessorCount} CPUs, {System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription}); total {elapsed.TotalSeconds:F0} s"));
         Console.WriteLine();
-        Console.WriteLine("| case | library MiB/s | aws s3 cp / cp+sync MiB/s | raw SDK MiB/s | library ÷ aws/cp | library ÷ SDK | library peak MiB | SDK peak MiB | requests library / SDK |");
-        Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+        Console.WriteLine("| case | library MiB/s | aws s3 cp / cp+sync MiB/s | raw SDK MiB/s | library ÷ aws/cp | library ÷ SDK | library peak MiB | SDK peak MiB | requests library / SDK | client CPU s library / SDK |");
+        Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         var lines = new List<string>();
         foreach (var result in results)
         {
             double Mibps(string contender) => result.Samples.TryGetValue(contender, out var s) ? Median(s.Select(x => result.Bytes / (double)MiB / x.Seconds)) : double.NaN;
             double? Peak(string contender) => result.Samples.TryGetValue(contender, out var s) ? Median(s.Select(x => x.PeakMiB ?? double.NaN)) : null;
             double? Growth(string contender) => result.Samples.TryGetValue(contender, out var s) ? Median(s.Select(x => x.GrowthMiB ?? double.NaN)) : null;
+            string Cold(string contender) => result.Samples.TryGetValue(contender, out var s) ? F(Median(s.Select(x => result.Bytes / (double)MiB / (x.ColdSeconds ?? double.NaN))), "F1") : "n/a";
+            string Cpu(string contender) => result.Samples.TryGetValue(contender, out var s) ? F(Median(s.Select(x => x.CpuSeconds ?? double.NaN)), "F2") : "n/a";
             string Requests(string contender) => result.Samples.TryGetValue(contender, out var s) ? F(Median(s.Select(x => (double)(x.Requests ?? 0))), "F0") : "n/a";
             var fs = result.Case.StartsWith("fs-", StringComparison.Ordinal);
             var library = Mibps("library");
@@ -335,17 +346,17 @@ internal static class TransfersRun
             var sdk = Mibps("sdk");
             var ratioOther = library / other;
             var ratioSdk = library / sdk;
-            Console.WriteLine($"| {result.Case} | {F(library)} | {F(other)} | {F(sdk)} | {F(ratioOther, "F2")} | {F(ratioSdk, "F2")} | {F(Peak("library"), "F0")} | {F(Peak("sdk"), "F0")} | {Requests("library")} / {Requests("sdk")} |");
+            Console.WriteLine($"| {result.Case} | {F(library)} | {F(other)} | {F(sdk)} | {F(ratioOther, "F2")} | {F(ratioSdk, "F2")} | {F(Peak("library"), "F0")} | {F(Peak("sdk"), "F0")} | {Requests("library")} / {Requests("sdk")} | {Cpu("library")} / {Cpu("sdk")} |");
 
             var json = new StringBuilder();
             json.Append(CultureInfo.InvariantCulture, $"{{\"case\":\"{result.Case}\",\"library_mibps\":{J(library)}");
             json.Append(fs
                 ? string.Create(CultureInfo.InvariantCulture, $",\"cp_mibps\":{J(other)},\"ratio_cp\":{J(ratioOther, "F3")}")
                 : string.Create(CultureInfo.InvariantCulture, $",\"awscli_mibps\":{J(other)},\"sdk_mibps\":{J(sdk)},\"ratio_awscli\":{J(ratioOther, "F3")},\"ratio_sdk\":{J(ratioSdk, "F3")}"));
-            json.Append(CultureInfo.InvariantCulture, $",\"peak_mib\":{J(Peak("library"))},\"peak_growth_mib\":{J(Growth("library"))},\"requests_library\":{Requests("library")}");
+            json.Append(CultureInfo.InvariantCulture, $",\"peak_mib\":{J(Peak("library"))},\"peak_growth_mib\":{J(Growth("library"))},\"requests_library\":{Requests("library")},\"cpu_seconds_library\":{Cpu("library")},\"library_first_run_mibps\":{Cold("library")}");
             if (!fs)
             {
-                json.Append(CultureInfo.InvariantCulture, $",\"requests_sdk\":{Requests("sdk")},\"requests_awscli\":\"n/a\"");
+                json.Append(CultureInfo.InvariantCulture, $",\"requests_sdk\":{Requests("sdk")},\"requests_awscli\":\"n/a\",\"cpu_seconds_sdk\":{Cpu("sdk")},\"sdk_first_run_mibps\":{Cold("sdk")}");
             }
 
             json.Append('}');
@@ -353,8 +364,9 @@ internal static class TransfersRun
         }
 
         Console.WriteLine();
-        Console.WriteLine("Library and SDK times are measured inside their worker process (the operation only); aws s3 cp and cp+sync are wall-clock process times.");
+        Console.WriteLine("Library and SDK times are measured inside their worker process: the operation only, run a second time (the first run, which compiles the code, is in the BENCH lines as *_first_run_mibps); aws s3 cp and cp+sync are wall-clock process times.");
         Console.WriteLine("Requests: every HTTP request of the worker process (System.Net.Http metrics); n/a for the AWS CLI (a Python process).");
+        Console.WriteLine("Client CPU: user + system CPU seconds of the worker process during the operation (client and server share the cores).");
         Console.WriteLine();
         foreach (var line in lines)
         {
@@ -380,11 +392,15 @@ internal static class TransfersRun
             }
         }
 
-        var requests = Median(find.Select(x => (double)(x.Requests ?? 0)));
-        var seconds = Median(find.Select(x => x.Seconds));
-        Console.WriteLine();
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Finding the newest of {steps} committed checkpoints (OpenLatestAsync, median of {find.Count}): {requests:F0} HTTP requests, {seconds * 1000:F0} ms."));
-        lines.Add(string.Create(CultureInfo.InvariantCulture, $"BENCH {{\"case\":\"s3-find-latest-{steps}\",\"requests_library\":{requests:F0},\"seconds\":{J(seconds, "F3")}}}"));
+        if (find.Count > 0)
+        {
+            var requests = Median(find.Select(x => (double)(x.Requests ?? 0)));
+            var seconds = Median(find.Select(x => x.Seconds));
+            Console.WriteLine();
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Finding the newest of {steps} committed checkpoints (OpenLatestAsync, median of {find.Count}): {requests:F0} HTTP requests, {seconds * 1000:F0} ms."));
+            lines.Add(string.Create(CultureInfo.InvariantCulture, $"BENCH {{\"case\":\"s3-find-latest-{steps}\",\"requests_library\":{requests:F0},\"seconds\":{J(seconds, "F3")}}}"));
+        }
+
         Console.WriteLine();
         foreach (var line in lines)
         {

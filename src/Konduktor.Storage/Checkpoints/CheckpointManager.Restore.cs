@@ -237,19 +237,29 @@ public sealed partial class CheckpointManager
                 {
                     var path = LocalPath(staging, file.Name);
                     Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-                    long reported = 0;
-                    void Report(long done)
+                    // Readable too: a kernel copy is verified by reading it back. Preallocated: a full disk fails before the download.
+                    var output = new FileStream(path, new FileStreamOptions
                     {
-                        var added = done - reported;
-                        reported = done;
-                        StorageTelemetry.BytesRead.Add(added);
-                        progress?.Report(new TransferProgress(manifest.Step, file.Name, done, file.Length, Interlocked.Add(ref total, added)));
-                    }
-
-                    // Readable too: a kernel copy is verified by reading it back.
-                    var output = new FileStream(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.Asynchronous);
+                        Mode = FileMode.CreateNew,
+                        Access = FileAccess.ReadWrite,
+                        Share = FileShare.None,
+                        BufferSize = 1,
+                        Options = FileOptions.Asynchronous,
+                        PreallocationSize = file.Length,
+                    });
                     await using (output.ConfigureAwait(false))
                     {
+                        var writeback = new EarlyWriteback(output.SafeFileHandle);
+                        long reported = 0;
+                        void Report(long done)
+                        {
+                            writeback.Written(done);
+                            var added = done - reported;
+                            reported = done;
+                            StorageTelemetry.BytesRead.Add(added);
+                            progress?.Report(new TransferProgress(manifest.Step, file.Name, done, file.Length, Interlocked.Add(ref total, added)));
+                        }
+
                         if (!await TryCopyLocalFileAsync(manifest, manifestETag, file, output, Report, ct).ConfigureAwait(false))
                         {
                             var source = await OpenVerifiedAsync(manifest, manifestETag, file, ct).ConfigureAwait(false);

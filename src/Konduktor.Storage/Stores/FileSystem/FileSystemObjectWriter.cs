@@ -10,6 +10,7 @@ internal sealed class FileSystemObjectWriter : ObjectWriteStream
     private readonly string _tempPath;
     private readonly bool _createOnly;
     private readonly FileStream _file;
+    private readonly EarlyWriteback _writeback;
     private long _written;
     private bool _done;
 
@@ -21,6 +22,7 @@ internal sealed class FileSystemObjectWriter : ObjectWriteStream
         _createOnly = createOnly;
         // Readable too: a file appended by a kernel copy is hashed by reading it back.
         _file = new FileStream(tempPath, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 256 * 1024, FileOptions.Asynchronous);
+        _writeback = new EarlyWriteback(_file.SafeFileHandle);
     }
 
     public override string Key => _key;
@@ -34,6 +36,7 @@ internal sealed class FileSystemObjectWriter : ObjectWriteStream
         ThrowIfDone();
         _file.Write(buffer);
         _written += buffer.Length;
+        _writeback.Written(_written);
     }
 
     public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
@@ -42,6 +45,7 @@ internal sealed class FileSystemObjectWriter : ObjectWriteStream
         cancellationToken.ThrowIfCancellationRequested();
         await _file.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
         _written += buffer.Length;
+        _writeback.Written(_written);
     }
 
     /// <summary>
@@ -58,7 +62,18 @@ internal sealed class FileSystemObjectWriter : ObjectWriteStream
             await _file.FlushAsync(cancellationToken).ConfigureAwait(false);
             var start = _written;
             var result = await LocalFileCopy.CopyAsync(
-                source, offset, _file.SafeFileHandle, start, long.MaxValue, hash, done => onProgress?.Invoke(start + done), cancellationToken).ConfigureAwait(false);
+                source,
+                offset,
+                _file.SafeFileHandle,
+                start,
+                long.MaxValue,
+                hash,
+                done =>
+                {
+                    _writeback.Written(start + done);
+                    onProgress?.Invoke(start + done);
+                },
+                cancellationToken).ConfigureAwait(false);
             _written += result.Bytes;
             _file.Seek(_written, SeekOrigin.Begin);
             return result;
