@@ -29,6 +29,7 @@ env_lines=$(bash eng/rgw/rgw.sh start "$rgw_dir")
 RGW_ENDPOINT=$(sed -n 's/^RGW_ENDPOINT=//p' <<<"$env_lines")
 RGW_ACCESS_KEY=$(sed -n 's/^RGW_ACCESS_KEY=//p' <<<"$env_lines")
 RGW_SECRET_KEY=$(sed -n 's/^RGW_SECRET_KEY=//p' <<<"$env_lines")
+RGW_PIDS=$(sed -n 's/^RGW_PIDS=//p' <<<"$env_lines")
 echo "bench.sh: RadosGW at $RGW_ENDPOINT (memstore $((RGW_MEMSTORE_BYTES >> 30)) GiB)" >&2
 
 dotnet build bench/Konduktor.Storage.Benchmarks -c Release -v q -nologo >&2
@@ -41,5 +42,5 @@ else
 fi
 rounds=()
 [ -n "${BENCH_ROUNDS:-}" ] && rounds=(--rounds "$BENCH_ROUNDS")
-"${bench[@]}" transfers "${quick[@]}" "${rounds[@]}" --endpoint "$RGW_ENDPOINT" --access-key "$RGW_ACCESS_KEY" --secret-key "$RGW_SECRET_KEY" \
+"${bench[@]}" transfers "${quick[@]}" "${rounds[@]}" --endpoint "$RGW_ENDPOINT" --access-key "$RGW_ACCESS_KEY" --secret-key "$RGW_SECRET_KEY" --server-pids "$RGW_PIDS" \
   --work "$work/transfers" --gc-command "radosgw-admin --conf '$rgw_dir/ceph.conf' gc process --include-all >/dev/null 2>&1"

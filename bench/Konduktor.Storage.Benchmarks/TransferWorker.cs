@@ -13,12 +13,13 @@ namespace Konduktor.Storage.Benchmarks;
 /// <summary>
 /// One measured transfer in a fresh process (<c>-- transfer-worker OP …</c>), so that its peak memory (VmHWM) is its own.
 /// The operation runs twice: first untimed on a throw-away target (it compiles the code path), then timed. Prints one line
-/// <c>WORKER seconds requests peakMiB growthMiB cpuSeconds coldSeconds</c>, all of the timed run but the last:
+/// <c>WORKER seconds requests peakMiB growthMiB cpuSeconds coldSeconds serverCpuSeconds</c>, all of the timed run but coldSeconds:
 /// requests are counted from System.Net.Http's <c>http.client.request.duration</c> metric (every HTTP request any
 /// HttpClient in the process made); the peak is the resident set's high-water mark (VmHWM, reset before the timed run);
 /// growth is that peak minus the resident set just before the timed run; cpuSeconds is the process's user + system CPU
 /// time during it (client and server share the cores, so a client's CPU is the server's loss); coldSeconds is the first
-/// run's time, JIT compilation included.
+/// run's time, JIT compilation included; serverCpuSeconds is the CPU time of the server processes named by
+/// <c>server=pid,pid…</c> during the timed run (NaN without them).
 /// </summary>
 internal static class TransferWorker
 {
@@ -56,14 +57,17 @@ internal static class TransferWorker
         ResetPeakResidentSet();
         Interlocked.Exchange(ref requests, 0);
         var baseline = ProcStatusMiB("VmRSS:");
+        var server = a.GetValueOrDefault("server", "");
+        var serverCpu = ServerCpu.Seconds(server);
         var cpu = Process.GetCurrentProcess().TotalProcessorTime;
         var clock = Stopwatch.StartNew();
         await OperationAsync(op, a);
         var seconds = clock.Elapsed.TotalSeconds;
         var cpuSeconds = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds;
+        var serverCpuSeconds = ServerCpu.Seconds(server) - serverCpu;
         listener.RecordObservableInstruments();
         var peak = ProcStatusMiB("VmHWM:");
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"WORKER {seconds:F4} {Interlocked.Read(ref requests)} {peak:F1} {peak - baseline:F1} {cpuSeconds:F3} {coldSeconds:F4}"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"WORKER {seconds:F4} {Interlocked.Read(ref requests)} {peak:F1} {peak - baseline:F1} {cpuSeconds:F3} {coldSeconds:F4} {serverCpuSeconds:F3}"));
         return 0;
     }
 

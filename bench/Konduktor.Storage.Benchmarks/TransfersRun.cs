@@ -17,7 +17,7 @@ internal static class TransfersRun
 {
     private const long MiB = 1024 * 1024;
 
-    private sealed record Sample(double Seconds, long? Requests, double? PeakMiB, double? GrowthMiB = null, double? CpuSeconds = null, double? ColdSeconds = null);
+    private sealed record Sample(double Seconds, long? Requests, double? PeakMiB, double? GrowthMiB = null, double? CpuSeconds = null, double? ColdSeconds = null, double? ServerCpuSeconds = null);
 
     private sealed record Contender(string Name, Func<int, Task<Sample>> Run, Func<Task>? After = null);
 
@@ -46,7 +46,8 @@ internal static class TransfersRun
         var oneLabel = quick ? "128MiB" : "1GiB";
         var manyLabel = $"{manyCount}x{manySize / MiB}MiB";
 
-        var s3 = new S3Context(endpoint, accessKey, secretKey, bucket);
+        var serverPids = Arg("--server-pids", "").Split([' ', ','], StringSplitOptions.RemoveEmptyEntries);
+        var s3 = new S3Context(endpoint, accessKey, secretKey, bucket, string.Join(',', serverPids));
         Directory.CreateDirectory(work);
         var total = Stopwatch.StartNew();
         try
@@ -252,7 +253,8 @@ internal static class TransfersRun
             double.Parse(line[3], CultureInfo.InvariantCulture),
             double.Parse(line[4], CultureInfo.InvariantCulture),
             double.Parse(line[5], CultureInfo.InvariantCulture),
-            double.Parse(line[6], CultureInfo.InvariantCulture));
+            double.Parse(line[6], CultureInfo.InvariantCulture),
+            double.Parse(line[7], CultureInfo.InvariantCulture));
     }
 
     private static async Task<Sample> ShellAsync(string script)
@@ -329,8 +331,8 @@ internal static class TransfersRun
         static string F(double? v, string format = "F1") => v is { } x && !double.IsNaN(x) ? x.ToString(format, CultureInfo.InvariantCulture) : "n/a";
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Transfers: median of {rounds} rounds, contenders alternating ({Environment.ProcessorCount} CPUs, {System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription}); total {elapsed.TotalSeconds:F0} s"));
         Console.WriteLine();
-        Console.WriteLine("| case | library MiB/s | aws s3 cp / cp+sync MiB/s | raw SDK MiB/s | library ÷ aws/cp | library ÷ SDK | library peak MiB | SDK peak MiB | requests library / SDK | client CPU s library / SDK |");
-        Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        Console.WriteLine("| case | library MiB/s | aws s3 cp / cp+sync MiB/s | raw SDK MiB/s | library ÷ aws/cp | library ÷ SDK | library peak MiB | SDK peak MiB | requests library / SDK | client CPU s library / SDK | server CPU s library / aws / SDK |");
+        Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         var lines = new List<string>();
         foreach (var result in results)
         {
@@ -338,6 +340,7 @@ internal static class TransfersRun
             double? Peak(string contender) => result.Samples.TryGetValue(contender, out var s) ? Median(s.Select(x => x.PeakMiB ?? double.NaN)) : null;
             double? Growth(string contender) => result.Samples.TryGetValue(contender, out var s) ? Median(s.Select(x => x.GrowthMiB ?? double.NaN)) : null;
             string Cold(string contender) => result.Samples.TryGetValue(contender, out var s) ? F(Median(s.Select(x => result.Bytes / (double)MiB / (x.ColdSeconds ?? double.NaN))), "F1") : "n/a";
+            string Server(string contender) => result.Samples.TryGetValue(contender, out var s) ? F(Median(s.Select(x => x.ServerCpuSeconds ?? double.NaN)), "F2") : "n/a";
             string Cpu(string contender) => result.Samples.TryGetValue(contender, out var s) ? F(Median(s.Select(x => x.CpuSeconds ?? double.NaN)), "F2") : "n/a";
             string Requests(string contender) => result.Samples.TryGetValue(contender, out var s) ? F(Median(s.Select(x => (double)(x.Requests ?? 0))), "F0") : "n/a";
             var fs = result.Case.StartsWith("fs-", StringComparison.Ordinal);
@@ -346,7 +349,7 @@ internal static class TransfersRun
             var sdk = Mibps("sdk");
             var ratioOther = library / other;
             var ratioSdk = library / sdk;
-            Console.WriteLine($"| {result.Case} | {F(library)} | {F(other)} | {F(sdk)} | {F(ratioOther, "F2")} | {F(ratioSdk, "F2")} | {F(Peak("library"), "F0")} | {F(Peak("sdk"), "F0")} | {Requests("library")} / {Requests("sdk")} | {Cpu("library")} / {Cpu("sdk")} |");
+            Console.WriteLine($"| {result.Case} | {F(library)} | {F(other)} | {F(sdk)} | {F(ratioOther, "F2")} | {F(ratioSdk, "F2")} | {F(Peak("library"), "F0")} | {F(Peak("sdk"), "F0")} | {Requests("library")} / {Requests("sdk")} | {Cpu("library")} / {Cpu("sdk")} | {Server("library")} / {Server("awscli")} / {Server("sdk")} |");
 
             var json = new StringBuilder();
             json.Append(CultureInfo.InvariantCulture, $"{{\"case\":\"{result.Case}\",\"library_mibps\":{J(library)}");
@@ -356,7 +359,7 @@ internal static class TransfersRun
             json.Append(CultureInfo.InvariantCulture, $",\"peak_mib\":{J(Peak("library"))},\"peak_growth_mib\":{J(Growth("library"))},\"requests_library\":{Requests("library")},\"cpu_seconds_library\":{Cpu("library")},\"library_first_run_mibps\":{Cold("library")}");
             if (!fs)
             {
-                json.Append(CultureInfo.InvariantCulture, $",\"requests_sdk\":{Requests("sdk")},\"requests_awscli\":\"n/a\",\"cpu_seconds_sdk\":{Cpu("sdk")},\"sdk_first_run_mibps\":{Cold("sdk")}");
+                json.Append(CultureInfo.InvariantCulture, $",\"requests_sdk\":{Requests("sdk")},\"requests_awscli\":\"n/a\",\"cpu_seconds_sdk\":{Cpu("sdk")},\"sdk_first_run_mibps\":{Cold("sdk")},\"server_cpu_seconds_library\":{Server("library")},\"server_cpu_seconds_awscli\":{Server("awscli")},\"server_cpu_seconds_sdk\":{Server("sdk")}");
             }
 
             json.Append('}');
@@ -367,6 +370,7 @@ internal static class TransfersRun
         Console.WriteLine("Library and SDK times are measured inside their worker process: the operation only, run a second time (the first run, which compiles the code, is in the BENCH lines as *_first_run_mibps); aws s3 cp and cp+sync are wall-clock process times.");
         Console.WriteLine("Requests: every HTTP request of the worker process (System.Net.Http metrics); n/a for the AWS CLI (a Python process).");
         Console.WriteLine("Client CPU: user + system CPU seconds of the worker process during the operation (client and server share the cores).");
+        Console.WriteLine("Server CPU: user + system CPU seconds of the RadosGW processes (--server-pids) during the operation; n/a without them.");
         Console.WriteLine();
         foreach (var line in lines)
         {
@@ -410,14 +414,14 @@ internal static class TransfersRun
 
     private static string J(double? v, string format = "F1") => v is { } x && !double.IsNaN(x) && !double.IsInfinity(x) ? x.ToString(format, CultureInfo.InvariantCulture) : "null";
 
-    private sealed class S3Context(string endpoint, string accessKey, string secretKey, string bucket)
+    private sealed class S3Context(string endpoint, string accessKey, string secretKey, string bucket, string serverPids)
     {
         public string Bucket => bucket;
 
         public AmazonS3Client Client() => TransferWorker.RawClient(endpoint, accessKey, secretKey);
 
         public string[] WorkerArgs(string prefix, params (string Key, string Value)[] extra) =>
-            [$"endpoint={endpoint}", $"ak={accessKey}", $"sk={secretKey}", $"bucket={bucket}", $"prefix={prefix}", .. extra.Select(e => $"{e.Key}={e.Value}")];
+            [$"endpoint={endpoint}", $"ak={accessKey}", $"sk={secretKey}", $"bucket={bucket}", $"prefix={prefix}", $"server={serverPids}", .. extra.Select(e => $"{e.Key}={e.Value}")];
 
         public async Task<Sample> AwsCliAsync(string[] args)
         {
@@ -431,8 +435,9 @@ internal static class TransfersRun
                 ["AWS_CONFIG_FILE"] = "/dev/null",
                 ["AWS_SHARED_CREDENTIALS_FILE"] = "/dev/null",
             };
+            var server = ServerCpu.Seconds(serverPids);
             var (seconds, _) = await RunProcessAsync("aws", ["--endpoint-url", endpoint, .. args], env);
-            return new Sample(seconds, null, null);
+            return new Sample(seconds, null, null, ServerCpuSeconds: ServerCpu.Seconds(serverPids) - server);
         }
 
         public async Task DeletePrefixAsync(string prefix)

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using System.Net;
 using System.Runtime.CompilerServices;
@@ -76,6 +77,9 @@ public sealed class GcsCheckpointStore : ICheckpointStore, IDisposable
         (Bucket, Prefix) = ParseLocation(location);
         Options = (options ?? new GcsStoreOptions()).Clone();
         GcsStoreOptionsValidator.ThrowIfInvalid(Options);
+
+        // Kept: the chunks read ahead, and a filling and a sending chunk for each of the files the manager moves at once (four).
+        ChunkBuffers = ArrayPool<byte>.Create(Options.ChunkSizeBytes, Options.Concurrency + 8);
         _keyPrefix = Prefix.Length == 0 ? string.Empty : Prefix + "/";
         Location = new Uri($"gs://{Bucket}/{string.Join('/', Prefix.Split('/').Select(Uri.EscapeDataString))}{(Prefix.Length == 0 ? string.Empty : "/")}");
         Logger = logger ?? NullLogger.Instance;
@@ -129,6 +133,15 @@ public sealed class GcsCheckpointStore : ICheckpointStore, IDisposable
     public string CredentialSource { get; }
 
     internal GcsStoreOptions Options { get; }
+
+    /// <summary>
+    /// Chunk buffers for this store's transfers. Not <see cref="ArrayPool{T}.Shared"/>: its per-thread caches strand chunk-sized
+    /// arrays on whichever thread-pool thread returned them, so new ones get allocated and memory grows with the thread count.
+    /// </summary>
+    internal ArrayPool<byte> ChunkBuffers { get; }
+
+    /// <summary>How many parallel read streams are open: their read-ahead shares <see cref="GcsStoreOptions.Concurrency"/>.</summary>
+    internal int OpenParallelReads;
 
     internal StoreRetryPolicy Policy { get; }
 

@@ -76,7 +76,9 @@ public sealed class S3CheckpointStore : ICheckpointStore, IPendingUploadStore, I
         (Bucket, Prefix) = ParseLocation(location);
         Options = (options ?? new S3StoreOptions()).Clone();
         S3StoreOptionsValidator.ThrowIfInvalid(Options);
-        PartBuffers = ArrayPool<byte>.Create(Options.PartSizeBytes, Options.Concurrency + 2);
+        // Kept: the parts in flight, and a filling and a waiting part for each of the files the manager moves at once (four).
+        PartBuffers = ArrayPool<byte>.Create(Options.PartSizeBytes, Options.Concurrency + 8);
+        PartSlots = new SemaphoreSlim(Options.Concurrency, Options.Concurrency);
         _keyPrefix = Prefix.Length == 0 ? string.Empty : Prefix + "/";
         Location = new Uri($"s3://{Bucket}/{string.Join('/', Prefix.Split('/').Select(Uri.EscapeDataString))}{(Prefix.Length == 0 ? string.Empty : "/")}");
         _logger = logger ?? NullLogger.Instance;
@@ -124,6 +126,16 @@ public sealed class S3CheckpointStore : ICheckpointStore, IPendingUploadStore, I
     /// arrays on whichever thread-pool thread returned them, so new ones get allocated and memory grows with the thread count.
     /// </summary>
     internal ArrayPool<byte> PartBuffers { get; }
+
+    /// <summary>
+    /// Parts in flight, shared by every upload of this store: several files saved at once share <see cref="S3StoreOptions.Concurrency"/>
+    /// instead of multiplying it (and its memory). An upload waits for a slot only while its own or others' parts are in flight,
+    /// which always end, so uploads cannot wait on each other in a circle.
+    /// </summary>
+    internal SemaphoreSlim PartSlots { get; }
+
+    /// <summary>How many parallel read streams are open: their read-ahead shares <see cref="S3StoreOptions.Concurrency"/>.</summary>
+    internal int OpenParallelReads;
 
     internal IAmazonS3 Client => _client;
 
@@ -411,7 +423,11 @@ public sealed class S3CheckpointStore : ICheckpointStore, IPendingUploadStore, I
     }
 
     /// <summary>Releases the SDK client and its connections.</summary>
-    public void Dispose() => _client.Dispose();
+    public void Dispose()
+    {
+        _client.Dispose();
+        PartSlots.Dispose();
+    }
 
     /// <summary>The key in the bucket.</summary>
     internal string FullKey(string key) => _keyPrefix + key;

@@ -13,6 +13,48 @@ namespace Konduktor.Storage.Gcs.Tests;
 public sealed class GcsStoreTransferTests(ITestOutputHelper output)
 {
     [Fact]
+    public async Task ThreeReadsOpenAtOnce_ShareTheReadAheadAndStillDeliverEveryByte()
+    {
+        await using var server = await GcsTestServer.StartAsync();
+        var bucket = NewBucket(server);
+        using var store = Create(server, bucket, "p", chunkSizeMiB: 5, concurrency: 6);
+        var data = Enumerable.Range(0, 3).Select(i => RandomBytes(30 * MiB, 50 + i)).ToList();
+        for (var i = 0; i < data.Count; i++)
+        {
+            server.PutObject(bucket, $"p/{i}.bin", data[i]);
+        }
+
+        var before = server.Counters.Downloads;
+        var streams = new List<Stream>();
+        try
+        {
+            for (var i = 0; i < data.Count; i++)
+            {
+                streams.Add(await store.OpenReadAsync($"{i}.bin"));
+            }
+
+            // Alone, each read would keep six of its six 5 MiB chunks fetched or in flight (eighteen downloads). Sharing the
+            // store's concurrency, the first (alone when it opened) starts its six, the second its share of three, the third two.
+            await Task.Delay(TimeSpan.FromSeconds(1));
+            Assert.Equal(6 + 3 + 2, server.Counters.Downloads - before);
+
+            for (var i = 0; i < data.Count; i++)
+            {
+                using var copy = new MemoryStream();
+                await streams[i].CopyToAsync(copy);
+                Assert.Equal(data[i], copy.ToArray());
+            }
+        }
+        finally
+        {
+            foreach (var stream in streams)
+            {
+                await stream.DisposeAsync();
+            }
+        }
+    }
+
+    [Fact]
     public async Task PutAsync_64MiBIn8MiBChunks_StoresExactlyTheBytesSent()
     {
         await using var server = await GcsTestServer.StartAsync();

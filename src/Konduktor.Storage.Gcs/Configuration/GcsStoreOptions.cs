@@ -22,8 +22,9 @@ public sealed class GcsStoreOptions
     public double ChunkSizeMiB { get; set; } = 16;
 
     /// <summary>
-    /// How many ranged reads run at once per download. 1 to 64; default 4. Memory per download is at most this times
-    /// <see cref="ChunkSizeMiB"/>; an upload holds at most two chunks (one being sent, one being filled).
+    /// How many ranged reads run ahead of the reader, shared by all of the store's open reads (each keeps at least two). 1 to 64;
+    /// default 4. Reads hold at most this (or two per open read, if more) times <see cref="ChunkSizeMiB"/>; an upload holds at
+    /// most two chunks (one being sent, one being filled).
     /// </summary>
     public int Concurrency { get; set; } = 4;
 

@@ -164,7 +164,7 @@ internal sealed class GcsObjectWriter : ObjectWriteStream
     /// <summary>Copies as much as fits into the chunk being filled, adding it to the checksum.</summary>
     private int Append(ReadOnlySpan<byte> data)
     {
-        _filling ??= ArrayPool<byte>.Shared.Rent(_chunkSize);
+        _filling ??= _store.ChunkBuffers.Rent(_chunkSize);
         var n = Math.Min(data.Length, _chunkSize - _fillingLength);
         data[..n].CopyTo(_filling.AsSpan(_fillingLength));
         _crc.Append(data[..n]);
@@ -198,7 +198,7 @@ internal sealed class GcsObjectWriter : ObjectWriteStream
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(chunk);
+            _store.ChunkBuffers.Return(chunk);
         }
     }
 
@@ -426,7 +426,7 @@ internal sealed class GcsObjectWriter : ObjectWriteStream
     {
         if (_filling is not null)
         {
-            ArrayPool<byte>.Shared.Return(_filling);
+            _store.ChunkBuffers.Return(_filling);
             _filling = null;
         }
     }

@@ -4,7 +4,8 @@ namespace Konduktor.Storage.Gcs;
 
 /// <summary>
 /// Reads one generation of an object as ranged reads of a chunk each, delivered in order. At most
-/// <see cref="GcsStoreOptions.Concurrency"/> chunks are fetched or buffered ahead of the reader, in pooled buffers; each fetch is
+/// <see cref="GcsStoreOptions.Concurrency"/> chunks are fetched or buffered ahead of the reader, in pooled buffers, shared among
+/// the store's open parallel reads (each keeps at least two: the chunk being read and the next); each fetch is
 /// retried through the store's policy. When the stream covers the whole object, its CRC32C is checked at the end.
 /// </summary>
 internal sealed class GcsReadStream : Stream
@@ -35,6 +36,7 @@ internal sealed class GcsReadStream : Stream
         _chunkSize = store.Options.ChunkSizeBytes;
         _concurrency = store.Options.Concurrency;
         _expectedCrc = expectedCrc;
+        Interlocked.Increment(ref store.OpenParallelReads);
         _ahead.Enqueue(DrainAsync(first, offset, (int)(firstEnd - offset), _stop.Token));
         FillAhead();
     }
@@ -107,6 +109,7 @@ internal sealed class GcsReadStream : Stream
         }
 
         _disposed = true;
+        Interlocked.Decrement(ref _store.OpenParallelReads);
         await _stop.CancelAsync().ConfigureAwait(false);
         _current?.Release();
         _current = null;
@@ -163,10 +166,14 @@ internal sealed class GcsReadStream : Stream
         }
     }
 
-    /// <summary>Starts fetches until <see cref="GcsStoreOptions.Concurrency"/> chunks are ahead of the reader or the range is covered.</summary>
+    /// <summary>
+    /// Starts fetches until this read's share of <see cref="GcsStoreOptions.Concurrency"/> chunks is ahead of the reader
+    /// (the chunk being consumed included) or the range is covered. Never blocks, so an idle open stream cannot hold up another.
+    /// </summary>
     private void FillAhead()
     {
-        while (_ahead.Count + (_current is null ? 0 : 1) < _concurrency && _nextOffset < _end)
+        var share = Math.Max(Math.Min(2, _concurrency), _concurrency / Math.Max(1, Volatile.Read(ref _store.OpenParallelReads)));
+        while (_ahead.Count + (_current is null ? 0 : 1) < share && _nextOffset < _end)
         {
             var offset = _nextOffset;
             var length = (int)Math.Min(_chunkSize, _end - offset);
@@ -177,7 +184,7 @@ internal sealed class GcsReadStream : Stream
 
     private async Task<Chunk> FetchAsync(long offset, int length, CancellationToken cancellationToken)
     {
-        var chunk = new Chunk(ArrayPool<byte>.Shared.Rent(length), length);
+        var chunk = new Chunk(_store.ChunkBuffers, _store.ChunkBuffers.Rent(length), length);
         try
         {
             await _store.Policy.ExecuteAsync(
@@ -201,7 +208,7 @@ internal sealed class GcsReadStream : Stream
 
     private async Task<Chunk> DrainAsync(HttpResponseMessage first, long offset, int length, CancellationToken cancellationToken)
     {
-        var chunk = new Chunk(ArrayPool<byte>.Shared.Rent(Math.Max(length, 1)), length);
+        var chunk = new Chunk(_store.ChunkBuffers, _store.ChunkBuffers.Rent(Math.Max(length, 1)), length);
         try
         {
             using (first)
@@ -250,7 +257,7 @@ internal sealed class GcsReadStream : Stream
         }
     }
 
-    private sealed class Chunk(byte[] buffer, int length)
+    private sealed class Chunk(ArrayPool<byte> pool, byte[] buffer, int length)
     {
         private byte[]? _buffer = buffer;
 
@@ -262,7 +269,7 @@ internal sealed class GcsReadStream : Stream
         {
             if (Interlocked.Exchange(ref _buffer, null) is { } buffer)
             {
-                ArrayPool<byte>.Shared.Return(buffer);
+                pool.Return(buffer);
             }
         }
     }

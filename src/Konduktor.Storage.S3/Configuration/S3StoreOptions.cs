@@ -27,7 +27,11 @@ public sealed class S3StoreOptions
     /// <summary>The size of one multipart part and of one ranged read, in MiB. 5 to 1024; default 16 (each of up to four files in flight holds about (<see cref="Concurrency"/> + 2) parts).</summary>
     public int PartSizeMiB { get; set; } = 16;
 
-    /// <summary>How many parts are uploaded or downloaded at once per transfer. 1 to 64; default 4. A transfer holds about (this + 2) times <see cref="PartSizeMiB"/> of buffers.</summary>
+    /// <summary>
+    /// How many parts are uploaded at once over all of the store's uploads, and read ahead over all of its open parallel reads
+    /// (each read keeps at least two). 1 to 64; default 4. The store holds about (this + 2 per file in transfer) times
+    /// <see cref="PartSizeMiB"/> of buffers.
+    /// </summary>
     public int Concurrency { get; set; } = 4;
 
     /// <summary>

@@ -8,7 +8,7 @@ namespace Konduktor.Storage.S3;
 /// <summary>
 /// Streams an object of unknown length into S3: buffered into one PUT while it stays within the single-PUT threshold,
 /// else a multipart upload whose parts (pooled buffers of the part size) go up in parallel, at most
-/// <see cref="S3StoreOptions.Concurrency"/> at once; a write waits for a free slot. Each part is retried through the store's
+/// <see cref="S3StoreOptions.Concurrency"/> at once over all of the store's uploads; a write waits for a free slot. Each part is retried through the store's
 /// policy and keeps its buffer until it succeeds. Failure, cancellation or disposal before completion aborts the upload.
 /// </summary>
 internal sealed class S3ObjectWriter : ObjectWriteStream
@@ -17,7 +17,6 @@ internal sealed class S3ObjectWriter : ObjectWriteStream
     private readonly bool _createOnly;
     private readonly int _partSize;
     private readonly long _threshold;
-    private readonly SemaphoreSlim _slots;
     private readonly CancellationTokenSource _abort = new();
     private readonly List<ArraySegment<byte>> _held = [];
     private readonly List<Task> _inFlight = [];
@@ -38,7 +37,6 @@ internal sealed class S3ObjectWriter : ObjectWriteStream
         _createOnly = createOnly;
         _partSize = store.Options.PartSizeBytes;
         _threshold = store.Options.SinglePutThresholdBytes;
-        _slots = new SemaphoreSlim(store.Options.Concurrency, store.Options.Concurrency);
     }
 
     private enum State
@@ -174,7 +172,6 @@ internal sealed class S3ObjectWriter : ObjectWriteStream
 
         ReleaseBuffers();
         _abort.Dispose();
-        _slots.Dispose();
     }
 
     /// <summary>Whether held parts must go up now: the total passed the single-PUT threshold, or the upload has started.</summary>
@@ -212,13 +209,13 @@ internal sealed class S3ObjectWriter : ObjectWriteStream
         _uploadId ??= await StartUploadAsync(cancellationToken).ConfigureAwait(false);
         while (_held.Count > 0)
         {
-            await _slots.WaitAsync(cancellationToken).ConfigureAwait(false);
+            await _store.PartSlots.WaitAsync(cancellationToken).ConfigureAwait(false);
             var part = _held[0];
             _held.RemoveAt(0);
             if (_failure is not null)
             {
                 _store.PartBuffers.Return(part.Array!);
-                _slots.Release();
+                _store.PartSlots.Release();
                 ThrowIfFailed();
             }
 
@@ -296,7 +293,7 @@ internal sealed class S3ObjectWriter : ObjectWriteStream
             _store.PartBuffers.Return(part.Array!);
             try
             {
-                _slots.Release();
+                _store.PartSlots.Release();
             }
             catch (ObjectDisposedException)
             {

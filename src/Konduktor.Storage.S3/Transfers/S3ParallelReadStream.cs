@@ -7,7 +7,8 @@ namespace Konduktor.Storage.S3;
 /// <summary>
 /// Reads one version of a large object as parallel ranged GETs of a part each (<c>If-Match</c> on the first answer's ETag),
 /// delivered in order. At most <see cref="S3StoreOptions.Concurrency"/> parts are fetched or buffered ahead of the reader,
-/// in pooled buffers; each part is retried through the store's policy.
+/// in pooled buffers, shared among the store's open parallel reads (each keeps at least two: the part being read and the
+/// next); each part is retried through the store's policy.
 /// </summary>
 internal sealed class S3ParallelReadStream : Stream
 {
@@ -33,6 +34,7 @@ internal sealed class S3ParallelReadStream : Stream
         _nextOffset = firstEnd;
         _partSize = store.Options.PartSizeBytes;
         _concurrency = store.Options.Concurrency;
+        Interlocked.Increment(ref store.OpenParallelReads);
         _ahead.Enqueue(DrainAsync(first, firstEnd - first.ContentLength, _stop.Token));
         FillAhead();
     }
@@ -100,6 +102,7 @@ internal sealed class S3ParallelReadStream : Stream
         }
 
         _disposed = true;
+        Interlocked.Decrement(ref _store.OpenParallelReads);
         await _stop.CancelAsync().ConfigureAwait(false);
         _current?.Release();
         _current = null;
@@ -140,10 +143,14 @@ internal sealed class S3ParallelReadStream : Stream
         base.Dispose(disposing);
     }
 
-    /// <summary>Starts fetches until <see cref="S3StoreOptions.Concurrency"/> parts are ahead of the reader or the range is covered.</summary>
+    /// <summary>
+    /// Starts fetches until this read's share of <see cref="S3StoreOptions.Concurrency"/> parts is ahead of the reader
+    /// (the read being consumed included) or the range is covered. Never blocks, so an idle open stream cannot hold up another.
+    /// </summary>
     private void FillAhead()
     {
-        while (_ahead.Count + (_current is null ? 0 : 1) < _concurrency && _nextOffset < _end)
+        var share = Math.Max(Math.Min(2, _concurrency), _concurrency / Math.Max(1, Volatile.Read(ref _store.OpenParallelReads)));
+        while (_ahead.Count + (_current is null ? 0 : 1) < share && _nextOffset < _end)
         {
             var offset = _nextOffset;
             var length = (int)Math.Min(_partSize, _end - offset);

@@ -31,6 +31,8 @@ public sealed class LoopbackFaultProxy : IAsyncDisposable
     private FaultProfile.Draws? _profile;
     private int _requests;
     private int _faultsInjected;
+    private int _active;
+    private int _maxActive;
 
     /// <summary>Starts the proxy in front of <paramref name="upstream"/> (a loopback endpoint).</summary>
     /// <param name="upstream">The server, e.g. <c>http://127.0.0.1:7480</c>.</param>
@@ -49,11 +51,34 @@ public sealed class LoopbackFaultProxy : IAsyncDisposable
         _accepting = AcceptAsync();
     }
 
+    /// <summary>Counts a request as active until the returned scope ends (the answer relayed, or the connection dropped).</summary>
+    private ActiveRequest CountActive(HttpHead request)
+    {
+        if (ConcurrencyFilter is { } filter && !filter(request.Method, request.Target))
+        {
+            return default;
+        }
+
+        var active = Interlocked.Increment(ref _active);
+        int seen;
+        while (active > (seen = Volatile.Read(ref _maxActive)) && Interlocked.CompareExchange(ref _maxActive, active, seen) != seen)
+        {
+        }
+
+        return new ActiveRequest(this);
+    }
+
     /// <summary>Where clients connect.</summary>
     public Uri Endpoint { get; }
 
     /// <summary>Requests seen so far.</summary>
     public int Requests => Volatile.Read(ref _requests);
+
+    /// <summary>Which requests <see cref="MaxConcurrentRequests"/> counts (method, path and query); all of them when null.</summary>
+    public Func<string, string, bool>? ConcurrencyFilter { get; set; }
+
+    /// <summary>The most requests (of those <see cref="ConcurrencyFilter"/> accepts) forwarded at the same moment so far.</summary>
+    public int MaxConcurrentRequests => Volatile.Read(ref _maxActive);
 
     /// <summary>Faults injected so far.</summary>
     public int FaultsInjected => Volatile.Read(ref _faultsInjected);
@@ -158,6 +183,7 @@ public sealed class LoopbackFaultProxy : IAsyncDisposable
 
                 Interlocked.Increment(ref _requests);
                 var request = HttpHead.Parse(head);
+                using var counted = CountActive(request);
                 var fault = NextFault(request.Method, request.Target);
                 if (fault is ProxyFault.ResetBeforeRequest)
                 {
@@ -507,5 +533,16 @@ public sealed class LoopbackFaultProxy : IAsyncDisposable
         public Func<string, string, bool> Match { get; } = match;
 
         public int Seen { get; set; }
+    }
+
+    private readonly struct ActiveRequest(LoopbackFaultProxy? proxy) : IDisposable
+    {
+        public void Dispose()
+        {
+            if (proxy is not null)
+            {
+                Interlocked.Decrement(ref proxy._active);
+            }
+        }
     }
 }
