@@ -5,7 +5,7 @@
 #
 # Installs RadosGW when missing (eng/rgw/rgw.sh install), starts one on loopback, runs the checksum quick mode and the
 # transfers mode (bench/README.md), and always stops the server. --quick: small sizes, 2 rounds (under 2 minutes).
-# Objects live in RAM (memstore): RGW_MEMSTORE_BYTES defaults to 3 GiB (--quick) or 10 GiB; deleted objects are
+# Objects live in RAM (memstore): RGW_MEMSTORE_BYTES defaults to 3 GiB (--quick) or 14 GiB (the 4 GiB case runs twice: a first run, then the timed one); deleted objects are
 # garbage-collected between rounds with `radosgw-admin gc process --include-all`. BENCH_ROUNDS overrides the rounds (5; quick 2).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 quick=()
 [ "${1:-}" = "--quick" ] && quick=(--quick)
 
-export RGW_MEMSTORE_BYTES=${RGW_MEMSTORE_BYTES:-$(( (${#quick[@]} ? 3 : 10) * 1024 * 1024 * 1024 ))}
+export RGW_MEMSTORE_BYTES=${RGW_MEMSTORE_BYTES:-$(( (${#quick[@]} ? 3 : 14) * 1024 * 1024 * 1024 ))}
 rgw_dir=$(mktemp -d "${TMPDIR:-/tmp}/kbench-rgw.XXXXXX")
 rmdir "$rgw_dir"
 work=$(mktemp -d "${TMPDIR:-/tmp}/kbench-work.XXXXXX")
