@@ -25,33 +25,13 @@ public sealed class GcsStoreTransferTests(ITestOutputHelper output)
         }
 
         var before = server.Counters.Downloads;
-        var streams = new List<Stream>();
-        try
-        {
-            for (var i = 0; i < data.Count; i++)
-            {
-                streams.Add(await store.OpenReadAsync($"{i}.bin"));
-            }
+        await using var reads = await ParallelReads.OpenAsync(store, Enumerable.Range(0, data.Count).Select(i => $"{i}.bin"));
 
-            // Alone, each read would keep six of its six 5 MiB chunks fetched or in flight (eighteen downloads). Sharing the
-            // store's concurrency, the first (alone when it opened) starts its six, the second its share of three, the third two.
-            await Task.Delay(TimeSpan.FromSeconds(1));
-            Assert.Equal(6 + 3 + 2, server.Counters.Downloads - before);
-
-            for (var i = 0; i < data.Count; i++)
-            {
-                using var copy = new MemoryStream();
-                await streams[i].CopyToAsync(copy);
-                Assert.Equal(data[i], copy.ToArray());
-            }
-        }
-        finally
-        {
-            foreach (var stream in streams)
-            {
-                await stream.DisposeAsync();
-            }
-        }
+        // Alone, each read would keep six of its six 5 MiB chunks fetched or in flight (eighteen downloads). Sharing the
+        // store's concurrency, the first (alone when it opened) starts its six, the second its share of three, the third two.
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        Assert.Equal(6 + 3 + 2, server.Counters.Downloads - before);
+        Assert.Equal(data, await reads.ReadAllAsync());
     }
 
     [Fact]

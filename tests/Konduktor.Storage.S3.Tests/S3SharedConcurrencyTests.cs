@@ -57,33 +57,13 @@ public sealed class S3SharedConcurrencyTests(RadosGwServer server)
         }
 
         var before = proxy.Requests;
-        var streams = new List<Stream>();
-        try
-        {
-            for (var i = 0; i < data.Count; i++)
-            {
-                streams.Add(await store.OpenReadAsync($"shared/{i}.bin"));
-            }
+        await using var reads = await ParallelReads.OpenAsync(store, Enumerable.Range(0, data.Count).Select(i => $"shared/{i}.bin"));
 
-            // Alone, each read would keep six of its six 5 MiB parts fetched or in flight (eighteen GETs). Sharing, the first
-            // (alone when it opened) starts its six, the second its share of three, the third its share of two.
-            await Task.Delay(TimeSpan.FromSeconds(1));
-            Assert.Equal(6 + 3 + 2, proxy.Requests - before);
-
-            for (var i = 0; i < data.Count; i++)
-            {
-                using var copy = new MemoryStream();
-                await streams[i].CopyToAsync(copy);
-                Assert.Equal(data[i], copy.ToArray());
-            }
-        }
-        finally
-        {
-            foreach (var stream in streams)
-            {
-                await stream.DisposeAsync();
-            }
-        }
+        // Alone, each read would keep six of its six 5 MiB parts fetched or in flight (eighteen GETs). Sharing, the first
+        // (alone when it opened) starts its six, the second its share of three, the third its share of two.
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        Assert.Equal(6 + 3 + 2, proxy.Requests - before);
+        Assert.Equal(data, await reads.ReadAllAsync());
     }
 
     private async Task<S3CheckpointStore> CreateAsync(LoopbackFaultProxy proxy, int concurrency)
