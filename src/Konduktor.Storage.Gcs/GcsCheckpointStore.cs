@@ -80,6 +80,7 @@ public sealed class GcsCheckpointStore : ICheckpointStore, IDisposable
 
         // Kept: the chunks read ahead, and a filling and a sending chunk for each of the files the manager moves at once (four).
         ChunkBuffers = ArrayPool<byte>.Create(Options.ChunkSizeBytes, Options.Concurrency + 8);
+        ReadAhead = new ReadAheadBudget(Options.Concurrency);
         _keyPrefix = Prefix.Length == 0 ? string.Empty : Prefix + "/";
         Location = new Uri($"gs://{Bucket}/{string.Join('/', Prefix.Split('/').Select(Uri.EscapeDataString))}{(Prefix.Length == 0 ? string.Empty : "/")}");
         Logger = logger ?? NullLogger.Instance;
@@ -140,8 +141,8 @@ public sealed class GcsCheckpointStore : ICheckpointStore, IDisposable
     /// </summary>
     internal ArrayPool<byte> ChunkBuffers { get; }
 
-    /// <summary>How many parallel read streams are open: their read-ahead shares <see cref="GcsStoreOptions.Concurrency"/>.</summary>
-    internal int OpenParallelReads;
+    /// <summary>The read-ahead of this store's parallel reads: <see cref="GcsStoreOptions.Concurrency"/> chunks shared by all of them.</summary>
+    internal ReadAheadBudget ReadAhead { get; }
 
     internal StoreRetryPolicy Policy { get; }
 

@@ -79,6 +79,7 @@ public sealed class S3CheckpointStore : ICheckpointStore, IPendingUploadStore, I
         // Kept: the parts in flight, and a filling and a waiting part for each of the files the manager moves at once (four).
         PartBuffers = ArrayPool<byte>.Create(Options.PartSizeBytes, Options.Concurrency + 8);
         PartSlots = new SemaphoreSlim(Options.Concurrency, Options.Concurrency);
+        ReadAhead = new ReadAheadBudget(Options.Concurrency);
         _keyPrefix = Prefix.Length == 0 ? string.Empty : Prefix + "/";
         Location = new Uri($"s3://{Bucket}/{string.Join('/', Prefix.Split('/').Select(Uri.EscapeDataString))}{(Prefix.Length == 0 ? string.Empty : "/")}");
         _logger = logger ?? NullLogger.Instance;
@@ -134,8 +135,8 @@ public sealed class S3CheckpointStore : ICheckpointStore, IPendingUploadStore, I
     /// </summary>
     internal SemaphoreSlim PartSlots { get; }
 
-    /// <summary>How many parallel read streams are open: their read-ahead shares <see cref="S3StoreOptions.Concurrency"/>.</summary>
-    internal int OpenParallelReads;
+    /// <summary>The read-ahead of this store's parallel reads: <see cref="S3StoreOptions.Concurrency"/> parts shared by all of them.</summary>
+    internal ReadAheadBudget ReadAhead { get; }
 
     internal IAmazonS3 Client => _client;
 
