@@ -177,7 +177,7 @@ public sealed class S3CheckpointStore : ICheckpointStore, IPendingUploadStore, I
     /// <remarks>
     /// The writer buffers up to <see cref="S3StoreOptions.SinglePutThresholdMiB"/> and sends it as one PUT at
     /// <see cref="ObjectWriteStream.CompleteAsync"/>; beyond that it starts a multipart upload and sends parts in parallel
-    /// while the caller writes (a write waits while <see cref="S3StoreOptions.Concurrency"/> parts are in flight).
+    /// while the caller writes (a write waits while <see cref="S3StoreOptions.Concurrency"/> parts of the store's uploads are in flight).
     /// Disposing it without completing aborts the upload.
     /// </remarks>
     public Task<ObjectWriteStream> OpenWriteAsync(string key, ObjectWriteOptions? options = null, CancellationToken cancellationToken = default)
@@ -190,7 +190,8 @@ public sealed class S3CheckpointStore : ICheckpointStore, IPendingUploadStore, I
     /// <inheritdoc />
     /// <remarks>
     /// One ranged GET of up to a part is sent at once; when the object (or range) is longer, the rest is fetched as parallel
-    /// ranged GETs of the same version, each retried, up to <see cref="S3StoreOptions.Concurrency"/> parts ahead of the reader.
+    /// ranged GETs of the same version, each retried, ahead of the reader: <see cref="S3StoreOptions.Concurrency"/> parts shared by the
+    /// store's open reads, at least two each.
     /// </remarks>
     /// <exception cref="PreconditionFailedException">While a large object was read, it was replaced.</exception>
     /// <exception cref="StoreAccessDeniedException">The credentials were refused.</exception>

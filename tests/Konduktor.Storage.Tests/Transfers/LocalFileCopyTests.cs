@@ -86,6 +86,39 @@ public sealed class LocalFileCopyTests
     }
 
     [Fact]
+    public async Task CopyAsync_AcrossFileSystems_FallsBackToUserSpaceAndStillCopiesExactly()
+    {
+        // /dev/shm is tmpfs, the temporary folder is not: since Linux 5.19 the kernel refuses to copy between them (EXDEV).
+        Assert.True(OperatingSystem.IsLinux() && Directory.Exists("/dev/shm"), "this test needs Linux's /dev/shm");
+        var data = Bytes((2 * Chunk) + 99, 12);
+        var source = Path.Combine("/dev/shm", $"konduktor-copy-{Guid.NewGuid():N}.bin");
+        await File.WriteAllBytesAsync(source, data);
+        var destination = Path.Combine(TempDirectory(), "destination.bin");
+        var hash = new ContentHash();
+        try
+        {
+            LocalCopyResult result;
+            using (var from = File.OpenHandle(source))
+            using (var to = File.OpenHandle(destination, FileMode.Create, FileAccess.ReadWrite))
+            {
+                result = await LocalFileCopy.CopyAsync(from, 0, to, 0, long.MaxValue, hash, null, CancellationToken.None, Chunk);
+            }
+
+            Assert.Equal(data.Length, result.Bytes);
+            Assert.Equal(data, await File.ReadAllBytesAsync(destination));
+            Assert.Equal(ContentHash.Of(data), hash.Current());
+            if (Environment.OSVersion.Version >= new Version(5, 19))
+            {
+                Assert.False(result.InKernel);
+            }
+        }
+        finally
+        {
+            File.Delete(source);
+        }
+    }
+
+    [Fact]
     public async Task CopyAsync_Cancelled_Throws()
     {
         var (source, destination) = Files(Bytes(3 * Chunk, 10));
