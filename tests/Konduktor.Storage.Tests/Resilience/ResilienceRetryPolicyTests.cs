@@ -35,14 +35,15 @@ public sealed class ResilienceRetryPolicyTests
     {
         using var retries = new MetricCollector<long>(StorageTelemetry.Retries);
         var options = Fast();
-        options.StallTimeout = TimeSpan.FromMilliseconds(50);
+        options.StallTimeout = TimeSpan.FromSeconds(1);
         var (faults, store) = await CreateAsync(options, ("a", RandomBytes(100_000, 5)));
         faults.StallReadAfter(10_000, 1);
 
-        await ReadAllAsync(await store.OpenReadAsync("a"));
+        await ReadAllAsync(await store.OpenReadAsync("a")).WaitAsync(TimeSpan.FromSeconds(20));
 
-        var measurement = Assert.Single(retries.GetMeasurementSnapshot(), m => Equals(m.Tags["operation"], "read"));
-        Assert.Equal("stall", measurement.Tags["cause"]);
+        var reads = retries.GetMeasurementSnapshot().Where(m => Equals(m.Tags["operation"], "read")).ToList();
+        Assert.NotEmpty(reads);
+        Assert.All(reads, m => Assert.Equal("stall", m.Tags["cause"]));
     }
 
     [Fact]

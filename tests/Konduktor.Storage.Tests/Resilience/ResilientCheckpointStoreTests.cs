@@ -160,15 +160,16 @@ public sealed class ResilientCheckpointStoreTests
     public async Task Stat_AttemptTimesOut_IsRetriedAndSucceeds()
     {
         var options = Fast();
-        // Long enough that an attempt that does not hang never times out on a loaded machine.
-        options.AttemptTimeout = TimeSpan.FromMilliseconds(500);
+        options.AttemptTimeout = TimeSpan.FromSeconds(1);
         var (faults, store) = await CreateAsync(options, ("a", Small));
         faults.HangNext(StoreOperation.Stat, 2);
 
         var info = await store.StatAsync("a");
 
         Assert.NotNull(info);
-        Assert.Equal(3, faults.CallCount(StoreOperation.Stat));
+
+        // Two hung attempts and the one that answered; a badly loaded machine may time out a healthy attempt too.
+        Assert.True(faults.CallCount(StoreOperation.Stat) >= 3, $"{faults.CallCount(StoreOperation.Stat)} stat calls");
     }
 
     [Fact]
@@ -281,15 +282,18 @@ public sealed class ResilientCheckpointStoreTests
     public async Task OpenRead_StreamStalls_IsDetectedAndResumed()
     {
         var options = Fast();
-        options.StallTimeout = TimeSpan.FromMilliseconds(100);
+        options.StallTimeout = TimeSpan.FromSeconds(1);
         var data = RandomBytes(2 * 1024 * 1024, 4);
         var (faults, store) = await CreateAsync(options, ("big", data));
         faults.StallReadAfter(1024 * 1024, 1);
 
+        // Without stall detection the read would hang and the wait would fail.
         var read = await ReadAllAsync(await store.OpenReadAsync("big")).WaitAsync(TimeSpan.FromSeconds(20));
 
         Assert.True(data.AsSpan().SequenceEqual(read), "the resumed bytes differ");
-        Assert.Equal(2, faults.CallCount(StoreOperation.OpenRead));
+
+        // The stalled open and the resumed one; a badly loaded machine may see a healthy read as stalled too.
+        Assert.True(faults.CallCount(StoreOperation.OpenRead) >= 2, $"{faults.CallCount(StoreOperation.OpenRead)} opens");
     }
 
     [Fact]
@@ -365,15 +369,17 @@ public sealed class ResilientCheckpointStoreTests
     public async Task List_PageHangs_TimesOutAndRestarts()
     {
         var options = Fast();
-        // Long enough that the page that does not hang never times out on a loaded machine.
-        options.AttemptTimeout = TimeSpan.FromMilliseconds(500);
+        options.AttemptTimeout = TimeSpan.FromSeconds(1);
         var (faults, store) = await CreateAsync(options, ("run/a", Small), ("run/b", Small));
         faults.HangNext(StoreOperation.List, 1);
 
+        // Without the timeout and the restart, the hanging page would never end and the wait would fail.
         var listed = await store.ListAsync("run/").Select(e => e.Key).ToListAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(20));
 
         Assert.Equal(["run/a", "run/b"], listed);
-        Assert.Equal(2, faults.CallCount(StoreOperation.List));
+
+        // The hung attempt and the one that finished; a badly loaded machine may time out a healthy attempt too.
+        Assert.True(faults.CallCount(StoreOperation.List) >= 2, $"{faults.CallCount(StoreOperation.List)} list calls");
     }
 
     [Fact]
