@@ -21,7 +21,6 @@ internal abstract class OrderedRangeReadStream : Stream
     private long _nextOffset;
     private Chunk? _current;
     private int _currentPosition;
-    private bool _started;
     private bool _disposed;
 
     /// <summary>Describes the range; <see cref="Start"/> begins reading once the derived stream is set up.</summary>
@@ -107,10 +106,7 @@ internal abstract class OrderedRangeReadStream : Stream
         }
 
         _disposed = true;
-        if (_started)
-        {
-            _budget.Close();
-        }
+        _budget.Close();
 
         await _stop.CancelAsync().ConfigureAwait(false);
         _current?.Release();
@@ -144,9 +140,9 @@ internal abstract class OrderedRangeReadStream : Stream
     /// <summary>Begins reading: the first part from the answer that opened the object, the next ones fetched ahead.</summary>
     /// <param name="drainFirst">Reads exactly the first part's bytes from that answer into the buffer, then lets the answer go.
     /// If it breaks off with <see cref="TransientStoreException"/>, the part is fetched again like any other.</param>
+    /// <remarks>Every derived constructor calls it last; disposal counts the read closed again.</remarks>
     protected void Start(Func<byte[], int, CancellationToken, Task> drainFirst)
     {
-        _started = true;
         _budget.Open();
         _ahead.Enqueue(DrainFirstAsync(drainFirst, _stop.Token));
         FillAhead();

@@ -24,7 +24,7 @@ public sealed class S3StoreOptions
     /// <summary>How to talk to the server; see <see cref="S3Compatibility"/>. Default: <see cref="S3Compatibility.Auto"/>.</summary>
     public S3Compatibility Compatibility { get; set; } = S3Compatibility.Auto;
 
-    /// <summary>The size of one multipart part and of one ranged read, in MiB. 5 to 1024; default 16 (each of up to four files in flight holds about (<see cref="Concurrency"/> + 2) parts).</summary>
+    /// <summary>The size of one multipart part and of one ranged read, in MiB. 5 to 1024; default 16 (the store holds about <see cref="Concurrency"/> + 2 parts per file in transfer).</summary>
     public int PartSizeMiB { get; set; } = 16;
 
     /// <summary>

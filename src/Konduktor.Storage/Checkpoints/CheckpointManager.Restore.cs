@@ -291,20 +291,14 @@ public sealed partial class CheckpointManager
     /// <exception cref="CheckpointCorruptException">The copy does not match the manifest; that manifest version is marked corrupt.</exception>
     private async Task<bool> TryCopyLocalFileAsync(CheckpointManifest manifest, string? manifestETag, ManifestFile file, FileStream output, Action<long> report, CancellationToken cancellationToken)
     {
-        if ((Store is ResilientCheckpointStore resilient ? resilient.Inner : Store) is not FileSystemCheckpointStore local)
+        if (_fileSystemStore is not { } local)
         {
             return false;
         }
 
-        var key = CheckpointLayout.StepFolder(RunId, Scope, manifest.Step) + file.Key;
-        var opened = await local.OpenReadAsync(key, null, cancellationToken).ConfigureAwait(false);
-        await using (opened.ConfigureAwait(false))
+        var source = local.OpenFile(CheckpointLayout.StepFolder(RunId, Scope, manifest.Step) + file.Key);
+        await using (source.ConfigureAwait(false))
         {
-            if (opened is not FileStream source)
-            {
-                return false;
-            }
-
             // One byte more than the manifest says, so that a longer file shows.
             var hash = new ContentHash();
             var copied = await LocalFileCopy.CopyAsync(source.SafeFileHandle, 0, output.SafeFileHandle, 0, file.Length + 1, hash, report, cancellationToken).ConfigureAwait(false);

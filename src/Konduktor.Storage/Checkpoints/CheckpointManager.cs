@@ -21,6 +21,9 @@ public sealed partial class CheckpointManager
     // a save of such a step may supersede exactly that version and nothing else.
     private readonly ConcurrentDictionary<long, string?> _judgedBad = new();
 
+    // Set when the store keeps objects as local files: restores then copy them inside the kernel.
+    private readonly FileSystemCheckpointStore? _fileSystemStore;
+
     // Writer folders of saves in progress in this process, which garbage collection must not touch.
     private readonly ConcurrentDictionary<string, byte> _activeWriters = new(StringComparer.Ordinal);
 
@@ -62,6 +65,7 @@ public sealed partial class CheckpointManager
         Store = store is ResilientCheckpointStore || store.Capabilities.RetriesTransientFailures
             ? store
             : new ResilientCheckpointStore(store, Options.Resilience, _logger, _time);
+        _fileSystemStore = (store is ResilientCheckpointStore resilient ? resilient.Inner : store) as FileSystemCheckpointStore;
         if (!Store.Capabilities.CreateOnly)
         {
             Log.NoCreateOnly(_logger, Store.Location);

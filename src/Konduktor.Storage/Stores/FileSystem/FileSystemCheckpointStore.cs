@@ -125,20 +125,7 @@ public sealed class FileSystemCheckpointStore : ICheckpointStore
         cancellationToken.ThrowIfCancellationRequested();
         return Guard<Stream>(() =>
         {
-            var path = ResolveReadable(key);
-            FileStream file;
-            try
-            {
-                file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 64 * 1024, FileOptions.Asynchronous | FileOptions.SequentialScan);
-            }
-            catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException
-                                       || (ex is UnauthorizedAccessException && Directory.Exists(path))
-                                       || (ex is IOException && !File.Exists(path)))
-            {
-                // A folder of other objects is not an object either.
-                throw new ObjectNotFoundException(Location, key, ex);
-            }
-
+            var file = OpenFile(key);
             if (range is not { } r)
             {
                 return file;
@@ -149,6 +136,29 @@ public sealed class FileSystemCheckpointStore : ICheckpointStore
             var count = Math.Min(r.Length ?? long.MaxValue, length - offset);
             file.Position = offset;
             return new FileRangeReadStream(file, offset, count);
+        });
+    }
+
+    /// <summary>Opens an object's file for reading (the manager copies it to a local file inside the kernel).</summary>
+    /// <exception cref="ObjectNotFoundException">No object has that key.</exception>
+    /// <exception cref="StoreAccessDeniedException">File-system permissions refused the read, or the key leads outside the root.</exception>
+    internal FileStream OpenFile(string key)
+    {
+        ValidateKey(key);
+        return Mapped(() =>
+        {
+            var path = ResolveReadable(key);
+            try
+            {
+                return new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 64 * 1024, FileOptions.Asynchronous | FileOptions.SequentialScan);
+            }
+            catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException
+                                       || (ex is UnauthorizedAccessException && Directory.Exists(path))
+                                       || (ex is IOException && !File.Exists(path)))
+            {
+                // A folder of other objects is not an object either.
+                throw new ObjectNotFoundException(Location, key, ex);
+            }
         });
     }
 
