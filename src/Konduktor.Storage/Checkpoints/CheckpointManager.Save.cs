@@ -51,12 +51,20 @@ public sealed partial class CheckpointManager
 
     /// <summary>Saves and commits one step from every file under a local directory (names are paths relative to it).</summary>
     /// <param name="step">The step; larger is newer.</param>
-    /// <param name="directory">The local directory; symbolic links in it are not followed.</param>
+    /// <param name="directory">
+    /// The local directory. Symbolic links in it are followed or refused as <see cref="CheckpointManagerOptions.SymbolicLinks"/>
+    /// says, never left out; special files (pipes, sockets, devices) fail the save. Each file is saved with the length it had
+    /// when its copy began.
+    /// </param>
     /// <param name="metadata">Small user values for the manifest.</param>
     /// <param name="progress">Receives progress as bytes move.</param>
     /// <param name="cancellationToken">Cancels the save; a cancelled save leaves no visible checkpoint.</param>
     /// <returns>The committed manifest.</returns>
     /// <exception cref="DirectoryNotFoundException">The directory does not exist.</exception>
+    /// <exception cref="IOException">
+    /// A symbolic link the rule refuses, a link that points nowhere or loops, a special file, or a file that shrank while it
+    /// was copied; the message names it, and nothing is committed.
+    /// </exception>
     /// <exception cref="CheckpointConflictException">Another writer committed this step.</exception>
     public async Task<CheckpointManifest> SaveDirectoryAsync(
         long step,
@@ -72,10 +80,7 @@ public sealed partial class CheckpointManager
             throw new DirectoryNotFoundException($"The directory to save as step {step} does not exist: {root.FullName}");
         }
 
-        var files = root.EnumerateFiles("*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = FileAttributes.ReparsePoint })
-            .Select(f => (Name: Path.GetRelativePath(root.FullName, f.FullName).Replace(Path.DirectorySeparatorChar, '/'), f.FullName))
-            .OrderBy(f => f.Name, StringComparer.Ordinal)
-            .ToList();
+        var files = LocalDirectoryWalk.Files(root.FullName, Options.SymbolicLinks, cancellationToken);
 
         var save = await BeginSaveAsync(step, progress, cancellationToken).ConfigureAwait(false);
         await using (save.ConfigureAwait(false))
@@ -83,7 +88,7 @@ public sealed partial class CheckpointManager
             await Parallel.ForEachAsync(
                 files,
                 new ParallelOptions { MaxDegreeOfParallelism = 4, CancellationToken = cancellationToken },
-                async (file, ct) => await save.AddLocalFileAsync(file.Name, file.FullName, ct).ConfigureAwait(false)).ConfigureAwait(false);
+                async (file, ct) => await save.AddLocalFileAsync(file.Name, file.Path, ct).ConfigureAwait(false)).ConfigureAwait(false);
             return await save.CommitAsync(metadata, cancellationToken).ConfigureAwait(false);
         }
     }

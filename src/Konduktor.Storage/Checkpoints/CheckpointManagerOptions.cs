@@ -31,6 +31,27 @@ public sealed class CheckpointManagerOptions
 
     /// <summary>The size of each buffer on the data path, in bytes. Default: 1 MiB.</summary>
     public int BufferSize { get; set; } = 1024 * 1024;
+
+    /// <summary>
+    /// What <see cref="CheckpointManager.SaveDirectoryAsync"/> does with a symbolic link in the directory it saves. Default:
+    /// <see cref="SymbolicLinkPolicy.Follow"/>. A link is never silently left out: it is saved, or the save fails naming it.
+    /// </summary>
+    public SymbolicLinkPolicy SymbolicLinks { get; set; } = SymbolicLinkPolicy.Follow;
+}
+
+/// <summary>What a save of a local directory does with the symbolic links in it.</summary>
+public enum SymbolicLinkPolicy
+{
+    /// <summary>
+    /// A link is saved as what it points to, under the link's own name: a link to a file (inside the directory or outside
+    /// it) as that file's content, a link to a directory as that directory's files. A link that points nowhere, a loop of
+    /// links, a link to a directory that contains it (which would never end) and a link to a special file fail the save,
+    /// naming the link.
+    /// </summary>
+    Follow,
+
+    /// <summary>Any symbolic link in the directory fails the save, naming the link.</summary>
+    Refuse,
 }
 
 /// <summary>Which checkpoints retention keeps; the policies combine (a checkpoint any policy keeps is kept).</summary>

@@ -77,6 +77,11 @@ internal sealed class CheckpointManagerOptionsValidator : IValidateOptions<Check
             throw Invalid("BufferSize", options.BufferSize, "4096 to 268435456 bytes");
         }
 
+        if (!Enum.IsDefined(options.SymbolicLinks))
+        {
+            throw new CheckpointConfigurationException($"{Section}:SymbolicLinks", options.SymbolicLinks.ToString(), "Follow or Refuse");
+        }
+
         ResilienceOptionsValidation.ThrowIfInvalid(options.Resilience ?? throw new CheckpointConfigurationException($"{Section}:Resilience", null, "a resilience section"));
     }
 

@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Text;
 
+using Microsoft.Win32.SafeHandles;
+
 namespace Konduktor.Storage;
 
 /// <summary>
@@ -42,18 +44,35 @@ public sealed class CheckpointSave : IAsyncDisposable
 
     /// <summary>Streams <paramref name="content"/> (from its position to its end) into the checkpoint as <paramref name="name"/>.</summary>
     /// <param name="name">The file's name in the checkpoint: a relative '/'-separated path.</param>
-    /// <param name="content">The bytes; not disposed.</param>
+    /// <param name="content">
+    /// The bytes; not disposed. A seekable <see cref="FileStream"/> is read up to the length its file had when this call
+    /// began, however the file grows meanwhile, and its position is left after what was read.
+    /// </param>
     /// <param name="cancellationToken">Cancels the upload; the save then cannot be committed.</param>
     /// <returns>The file's manifest entry (length and checksum).</returns>
     /// <exception cref="ArgumentException">The name is invalid or already used in this save.</exception>
+    /// <exception cref="IOException">A <see cref="FileStream"/>'s file shrank below that length while it was read.</exception>
     public Task<ManifestFile> AddFileAsync(string name, Stream content, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(content);
+        if (content is FileStream { CanRead: true, CanSeek: true } file)
+        {
+            var start = file.Position;
+            var end = file.Length;
+            return AddAsync(
+                name,
+                async (writer, hash, report, ct) =>
+                {
+                    var copied = await CopyLocalFileAsync(writer, file.SafeFileHandle, file.Name, start, end, hash, report, ct).ConfigureAwait(false);
+                    file.Position = start + copied;
+                    return copied;
+                },
+                cancellationToken);
+        }
+
         return AddAsync(
             name,
-            (writer, hash, report, ct) => writer is FileSystemObjectWriter local && content is FileStream { CanRead: true, CanSeek: true } file
-                ? AppendLocalFileAsync(local, file, hash, report, ct)
-                : HashingCopy.CopyAsync(content, writer, hash, _manager.Options.BufferSize, _manager.Options.Resilience.StallTimeout, report, ct),
+            (writer, hash, report, ct) => HashingCopy.CopyAsync(content, writer, hash, _manager.Options.BufferSize, _manager.Options.Resilience.StallTimeout, report, ct),
             cancellationToken);
     }
 
@@ -84,20 +103,28 @@ public sealed class CheckpointSave : IAsyncDisposable
             cancellationToken);
     }
 
-    /// <summary>Streams a local file into the checkpoint.</summary>
+    /// <summary>
+    /// Streams a local file into the checkpoint: the length it had when this call began (however it grows meanwhile), read
+    /// from a regular file only (a symbolic link to one is followed).
+    /// </summary>
     /// <param name="name">The file's name in the checkpoint.</param>
     /// <param name="path">The local file.</param>
     /// <param name="cancellationToken">Cancels the upload.</param>
     /// <returns>The file's manifest entry.</returns>
     /// <exception cref="FileNotFoundException">The local file does not exist.</exception>
+    /// <exception cref="IOException">
+    /// The path names a special file (a pipe, a socket, a device: reading it may never end) or a directory, or the file
+    /// shrank while it was copied; the message names it.
+    /// </exception>
     public async Task<ManifestFile> AddLocalFileAsync(string name, string path, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.Asynchronous | FileOptions.SequentialScan);
-        await using (file.ConfigureAwait(false))
-        {
-            return await AddFileAsync(name, file, cancellationToken).ConfigureAwait(false);
-        }
+        cancellationToken.ThrowIfCancellationRequested();
+        using var file = LocalFileSource.Open(path);
+        return await AddAsync(
+            name,
+            (writer, hash, report, ct) => CopyLocalFileAsync(writer, file.Handle, file.Path, 0, file.Length, hash, report, ct),
+            cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -244,13 +271,25 @@ public sealed class CheckpointSave : IAsyncDisposable
         }
     }
 
-    /// <summary>A local file into a file-system store: copied inside the kernel, like <c>cp</c>, and hashed as stored.</summary>
-    private static async Task<long> AppendLocalFileAsync(FileSystemObjectWriter writer, FileStream file, ContentHash hash, Action<long> report, CancellationToken cancellationToken)
+    /// <summary>
+    /// Copies a local file from <paramref name="start"/> to <paramref name="end"/>, the length it had when its save began:
+    /// into a file-system store inside the kernel, like <c>cp</c>, and hashed as stored; into any other store streamed.
+    /// </summary>
+    /// <exception cref="IOException">The file ended before <paramref name="end"/>.</exception>
+    private async Task<long> CopyLocalFileAsync(
+        ObjectWriteStream writer, SafeFileHandle file, string path, long start, long end, ContentHash hash, Action<long> report, CancellationToken cancellationToken)
     {
-        var offset = file.Position;
-        var result = await writer.AppendFileAsync(file.SafeFileHandle, offset, hash, report, cancellationToken).ConfigureAwait(false);
-        file.Position = offset + result.Bytes;
-        return result.Bytes;
+        var length = Math.Max(0, end - start);
+        var copied = writer is FileSystemObjectWriter local
+            ? (await local.AppendFileAsync(file, start, length, hash, report, cancellationToken).ConfigureAwait(false)).Bytes
+            : await HashingCopy.CopyAsync(
+                new LocalFileReadStream(file, start, length), writer, hash, _manager.Options.BufferSize, _manager.Options.Resilience.StallTimeout, report, cancellationToken).ConfigureAwait(false);
+        if (copied < length)
+        {
+            throw LocalFileSource.Shrank(path, end, RandomAccess.GetLength(file));
+        }
+
+        return copied;
     }
 
     /// <summary>Hashes and counts what a user's serializer writes, on its way to the store.</summary>

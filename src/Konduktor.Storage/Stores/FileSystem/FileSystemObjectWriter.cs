@@ -49,11 +49,12 @@ internal sealed class FileSystemObjectWriter : ObjectWriteStream
     }
 
     /// <summary>
-    /// Appends the local file <paramref name="source"/> from <paramref name="offset"/> to its end, copied inside the kernel
-    /// (see <see cref="LocalFileCopy"/>) and hashed as this temporary file holds it.
+    /// Appends <paramref name="length"/> bytes of the local file <paramref name="source"/> from <paramref name="offset"/>
+    /// (fewer only if it ends first: a file still growing is not chased past that length), copied inside the kernel (see
+    /// <see cref="LocalFileCopy"/>) and hashed as this temporary file holds it.
     /// </summary>
     /// <returns>How many bytes were appended, and whether the kernel copied them.</returns>
-    internal async Task<LocalCopyResult> AppendFileAsync(SafeFileHandle source, long offset, ContentHash hash, Action<long>? onProgress, CancellationToken cancellationToken)
+    internal async Task<LocalCopyResult> AppendFileAsync(SafeFileHandle source, long offset, long length, ContentHash hash, Action<long>? onProgress, CancellationToken cancellationToken)
     {
         ThrowIfDone();
         try
@@ -66,7 +67,7 @@ internal sealed class FileSystemObjectWriter : ObjectWriteStream
                 offset,
                 _file.SafeFileHandle,
                 start,
-                long.MaxValue,
+                length,
                 hash,
                 done =>
                 {
