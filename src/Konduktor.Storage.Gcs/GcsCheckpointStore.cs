@@ -49,7 +49,7 @@ public sealed class GcsCheckpointStore : ICheckpointStore, IDisposable
     /// <param name="retryPolicy">Retries the requests of transfers; default: a policy with default <see cref="ResilienceOptions"/>.</param>
     /// <param name="logger">Where the store logs; none by default.</param>
     /// <param name="timeProvider">The clock; the system clock by default.</param>
-    /// <exception cref="ArgumentException">The location is not a <c>gs://</c> URI with a bucket, or its prefix is not a valid key prefix.</exception>
+    /// <exception cref="ArgumentException">The location is not exactly a <c>gs://</c> URI with a bucket (parsed like <see cref="CheckpointLocation.FromUri"/>: no query, fragment, empty or dot segments), or its prefix is not valid.</exception>
     /// <exception cref="CheckpointConfigurationException">An option is invalid, or <c>STORAGE_EMULATOR_HOST</c> is not a host and port.</exception>
     /// <exception cref="CredentialsException">A credentials file that was named does not exist or cannot be used.</exception>
     public GcsCheckpointStore(
@@ -447,18 +447,14 @@ public sealed class GcsCheckpointStore : ICheckpointStore, IDisposable
 
     private static (string Bucket, string Prefix) ParseLocation(Uri location)
     {
-        if (!location.IsAbsoluteUri || !string.Equals(location.Scheme, "gs", StringComparison.OrdinalIgnoreCase) || string.IsNullOrEmpty(location.Host))
+        // The one location parser of the core, on the string the URI was made of (Uri would rewrite dot segments).
+        var parsed = CheckpointLocation.FromUri(location);
+        if (parsed.Scheme != "gs")
         {
-            throw new ArgumentException($"'{location}' is not a GCS location (expected gs://bucket or gs://bucket/prefix).", nameof(location));
+            throw new ArgumentException($"'{location.OriginalString}' is not a GCS location (expected gs://bucket or gs://bucket/prefix).", nameof(location));
         }
 
-        var prefix = Uri.UnescapeDataString(location.AbsolutePath).Trim('/');
-        if (prefix.Length > 0 && ObjectKey.Check(prefix) is { } problem)
-        {
-            throw new ArgumentException($"The prefix of '{location}' is not valid: {problem}.", nameof(location));
-        }
-
-        return (location.Host, prefix);
+        return (parsed.Bucket, parsed.Prefix);
     }
 
     /// <summary>A page's objects and rolled-up folders, merged into ordinal order, with the store's prefix taken off.</summary>

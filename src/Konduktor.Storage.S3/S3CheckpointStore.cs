@@ -47,7 +47,7 @@ public sealed class S3CheckpointStore : ICheckpointStore, IPendingUploadStore, I
     /// <param name="retryPolicy">Retries the parts of transfers; default: a policy with default <see cref="ResilienceOptions"/>.</param>
     /// <param name="logger">Where the store logs; none by default.</param>
     /// <param name="timeProvider">The clock; the system clock by default.</param>
-    /// <exception cref="ArgumentException">The location is not an <c>s3://</c> URI with a bucket, or its prefix is not a valid key prefix.</exception>
+    /// <exception cref="ArgumentException">The location is not exactly an <c>s3://</c> URI with a bucket (parsed like <see cref="CheckpointLocation.FromUri"/>: no query, fragment, empty or dot segments), or its bucket or prefix is not valid.</exception>
     /// <exception cref="CheckpointConfigurationException">An option is invalid, or no region can be found for AWS.</exception>
     /// <exception cref="CredentialsException">No credentials were found, or the configured profile or credentials file does not exist.</exception>
     public S3CheckpointStore(
@@ -520,28 +520,20 @@ public sealed class S3CheckpointStore : ICheckpointStore, IPendingUploadStore, I
 
     private static (string Bucket, string Prefix) ParseLocation(Uri location)
     {
-        if (!location.IsAbsoluteUri || !string.Equals(location.Scheme, "s3", StringComparison.OrdinalIgnoreCase) || string.IsNullOrEmpty(location.Host))
+        // The one location parser of the core, on the string the URI was made of: Uri itself would lower-case the bucket
+        // and silently rewrite dot segments, so "MyBucket" or "a/../b" would become another bucket or prefix.
+        var parsed = CheckpointLocation.FromUri(location);
+        if (parsed.Scheme != "s3")
         {
-            throw new ArgumentException($"'{location}' is not an S3 location (expected s3://bucket or s3://bucket/prefix).", nameof(location));
+            throw new ArgumentException($"'{location.OriginalString}' is not an S3 location (expected s3://bucket or s3://bucket/prefix).", nameof(location));
         }
 
-        // Uri lowercases the host: take the bucket as written, so "MyBucket" is refused rather than becoming another bucket.
-        var written = location.OriginalString;
-        var start = written.IndexOf("://", StringComparison.Ordinal) + 3;
-        var end = written.IndexOfAny(['/', '?', '#'], start);
-        var bucket = end < 0 ? written[start..] : written[start..end];
-        if (BucketNameProblem(bucket) is { } bucketProblem)
+        if (BucketNameProblem(parsed.Bucket) is { } bucketProblem)
         {
-            throw new ArgumentException($"'{bucket}' in '{location.OriginalString}' is not a valid S3 bucket name: {bucketProblem}.", nameof(location));
+            throw new ArgumentException($"'{parsed.Bucket}' in '{location.OriginalString}' is not a valid S3 bucket name: {bucketProblem}.", nameof(location));
         }
 
-        var prefix = Uri.UnescapeDataString(location.AbsolutePath).Trim('/');
-        if (prefix.Length > 0 && ObjectKey.Check(prefix) is { } problem)
-        {
-            throw new ArgumentException($"The prefix of '{location}' is not valid: {problem}.", nameof(location));
-        }
-
-        return (bucket, prefix);
+        return (parsed.Bucket, parsed.Prefix);
     }
 
     /// <summary>Why <paramref name="bucket"/> breaks S3's naming rules, or <see langword="null"/> when it keeps them.</summary>

@@ -41,6 +41,33 @@ public sealed class ConfigurationErrorTests : IDisposable
         Assert.False(Directory.Exists(_temp.Combine(".checkpoints")), "the default store was written to");
     }
 
+    [Theory]
+    [InlineData("s3:/bucket/x")]
+    [InlineData("s3:bucket/x")]
+    [InlineData("gs:/bucket/x")]
+    public async Task PodMode_MistypedLocation_ExitsWith2OneLineNothingWritten(string location)
+    {
+        // An empty working directory, HOME outside it: whatever the run writes there would be a local store.
+        var work = Directory.CreateDirectory(_temp.Combine("work")).FullName;
+        var environment = new Dictionary<string, string>
+        {
+            ["Konduktor__Checkpoints__Location"] = location,
+            ["KONDUKTOR_JOB_NAME"] = "j",
+            ["RESTART_ATTEMPT"] = "0",
+            ["HOME"] = _temp.Combine("home"),
+        };
+
+        var run = await TrainerProcess.RunAsync(work, environment);
+
+        Assert.True(run.ExitCode == 2, run.ToString());
+        var output = (run.Stdout + "\n" + run.Stderr).Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var error = Assert.Single(output);
+        Assert.StartsWith("configuration error:", error, StringComparison.Ordinal);
+        Assert.Contains("Konduktor:Checkpoints:Location", error, StringComparison.Ordinal);
+        Assert.Contains($"'{location}'", error, StringComparison.Ordinal);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(work, "*", SearchOption.AllDirectories));
+    }
+
     [Fact]
     public async Task LocalMode_InvalidTrainerValue_ExitsWith2WithoutStartingPods()
     {

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text;
 
 namespace Konduktor.Storage;
 
@@ -43,9 +44,58 @@ internal static class CheckpointLayout
         return true;
     }
 
-    /// <summary>Why <paramref name="segment"/> cannot be one path segment (a run, a scope, a writer id), or null.</summary>
-    public static string? CheckSegment(string? segment) =>
-        ObjectKey.Check(segment) ?? (segment!.Contains('/', StringComparison.Ordinal) ? "it contains '/'" : null);
+    /// <summary>
+    /// The longest run id or scope, in bytes of UTF-8. With both at the limit, the layout's part of a key is at most 352
+    /// bytes (<c>{run}/{scope}/step-{19 digits}/</c> is 283, then <c>{writer}/</c> 25 before a file name, or
+    /// <c>quarantine/{stamp}-{writer}.manifest.json</c> 69), so at least 670 of S3's and GCS's 1024 bytes remain for the
+    /// location's prefix and the file name; and one segment stays well within a Linux file name's 255 bytes.
+    /// </summary>
+    public const int MaxNameBytes = 128;
+
+    /// <summary>What a run id or a fixed scope may be, for error messages.</summary>
+    public const string NameRule = "one path segment of 1 to 128 bytes of UTF-8, without '/', '\\' or control characters, not starting with '.', without surrounding whitespace";
+
+    /// <summary>The <c>Scope</c> keyword for one scope per pod.</summary>
+    public const string RankKeyword = "rank";
+
+    /// <summary>
+    /// Why <paramref name="segment"/> cannot be one path segment (a run, a scope, a writer id), or null. What passes is a
+    /// valid folder name on every store: no '/', nothing an <see cref="ObjectKey"/> refuses, no leading '.' (hidden, or
+    /// reserved such as the file-system store's <c>.konduktor-tmp</c>), no surrounding whitespace (a spelling that would
+    /// silently make another folder), and at most <see cref="MaxNameBytes"/> bytes of UTF-8.
+    /// </summary>
+    public static string? CheckSegment(string? segment)
+    {
+        if (ObjectKey.Check(segment) is { } problem)
+        {
+            return problem;
+        }
+
+        if (segment!.Contains('/', StringComparison.Ordinal))
+        {
+            return "it contains '/'";
+        }
+
+        if (segment[0] == '.')
+        {
+            return "it starts with '.' (hidden, or reserved by a store, like the file-system store's .konduktor-tmp)";
+        }
+
+        if (char.IsWhiteSpace(segment[0]) || char.IsWhiteSpace(segment[^1]))
+        {
+            return "it starts or ends with whitespace";
+        }
+
+        var bytes = Encoding.UTF8.GetByteCount(segment);
+        return bytes > MaxNameBytes ? $"it is {bytes} bytes of UTF-8, more than the limit of {MaxNameBytes} bytes" : null;
+    }
+
+    /// <summary>
+    /// Whether a configured <c>Scope</c> is the keyword <c>rank</c> (one scope per pod): in any case and with surrounding
+    /// whitespace, so that no spelling of it becomes one fixed scope shared by every pod.
+    /// </summary>
+    public static bool IsRankKeyword(string? scope) =>
+        scope is not null && scope.AsSpan().Trim().Equals(RankKeyword, StringComparison.OrdinalIgnoreCase);
 
     /// <summary>Why <paramref name="name"/> cannot be a checkpoint file name, or null.</summary>
     public static string? CheckFileName(string? name) => ObjectKey.Check(name);

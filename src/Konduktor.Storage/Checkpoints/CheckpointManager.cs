@@ -57,10 +57,10 @@ public sealed partial class CheckpointManager
         if (CheckpointLayout.CheckSegment(RunId) is { } runProblem)
         {
             throw new CheckpointConfigurationException(
-                Options.RunId is null ? "KONDUKTOR_JOB_NAME" : "Konduktor:Checkpoints:RunId", RunId, $"one path segment ({runProblem})");
+                Options.RunId is null ? "KONDUKTOR_JOB_NAME" : "Konduktor:Checkpoints:RunId", RunId, $"a run id: {CheckpointLayout.NameRule} ({runProblem})");
         }
 
-        Scope = Options.Scope == "rank" ? job.DefaultScope : Options.Scope;
+        Scope = CheckpointLayout.IsRankKeyword(Options.Scope) ? job.DefaultScope : Options.Scope;
         // One retry layer only: the manager's, unless the store already retries with the library's policy.
         Store = store is ResilientCheckpointStore || store.Capabilities.RetriesTransientFailures
             ? store

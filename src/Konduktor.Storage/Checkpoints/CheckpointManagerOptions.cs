@@ -14,10 +14,17 @@ public sealed class CheckpointManagerOptions
     /// </summary>
     public string? Location { get; set; }
 
-    /// <summary>The run id; overrides <see cref="JobContext.JobName"/>. One of the two is required. Must be stable across restarts.</summary>
+    /// <summary>
+    /// The run id; overrides <see cref="JobContext.JobName"/>. One of the two is required. Must be stable across restarts.
+    /// Either is one folder name on the store: 1 to 128 bytes of UTF-8, no '/', '\' or control characters, not starting
+    /// with '.', no surrounding whitespace (checked when the manager is built).
+    /// </summary>
     public string? RunId { get; set; }
 
-    /// <summary><c>rank</c> (default: one scope per pod, <c>rank-00003</c>) or a fixed scope name shared by every pod that uses it.</summary>
+    /// <summary>
+    /// <c>rank</c> (default: one scope per pod, <c>rank-00003</c>; any case, surrounding whitespace ignored) or a fixed scope
+    /// name shared by every pod that uses it, following the same rules as a run id.
+    /// </summary>
     public string Scope { get; set; } = "rank";
 
     /// <summary>Which checkpoints to keep after each save.</summary>

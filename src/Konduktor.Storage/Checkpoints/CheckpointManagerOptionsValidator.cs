@@ -28,12 +28,13 @@ internal sealed class CheckpointManagerOptionsValidator : IValidateOptions<Check
         ArgumentNullException.ThrowIfNull(options);
         if (options.RunId is not null && CheckpointLayout.CheckSegment(options.RunId) is { } runProblem)
         {
-            throw new CheckpointConfigurationException($"{Section}:RunId", options.RunId, $"one path segment ({runProblem})");
+            throw new CheckpointConfigurationException($"{Section}:RunId", options.RunId, $"{CheckpointLayout.NameRule} ({runProblem})");
         }
 
-        if (options.Scope != "rank" && CheckpointLayout.CheckSegment(options.Scope) is { } scopeProblem)
+        if (!CheckpointLayout.IsRankKeyword(options.Scope) && CheckpointLayout.CheckSegment(options.Scope) is { } scopeProblem)
         {
-            throw new CheckpointConfigurationException($"{Section}:Scope", options.Scope, $"'rank' or a fixed scope name of one path segment ({scopeProblem})");
+            throw new CheckpointConfigurationException(
+                $"{Section}:Scope", options.Scope, $"'rank' (in any case) or a fixed scope name: {CheckpointLayout.NameRule} ({scopeProblem})");
         }
 
         var retention = options.Retention ?? throw new CheckpointConfigurationException($"{Section}:Retention", null, "a retention section");

@@ -78,6 +78,11 @@ public sealed class GcsStoreOptionsTests
     [Theory]
     [InlineData("s3://bucket/p")]
     [InlineData("gs://bucket/a%5Cb")]
+    [InlineData("gs://bucket/a/../b")]
+    [InlineData("gs://bucket/a//b")]
+    [InlineData("gs://bucket/p?x=1")]
+    [InlineData("gs://bucket/p#f")]
+    [InlineData("gs://bucket/a%2Fb")]
     public void Constructor_NotAGcsLocation_ThrowsArgument(string location)
     {
         Assert.ThrowsAny<ArgumentException>(() => new GcsCheckpointStore(new Uri(location), new GcsStoreOptions { BaseUri = LocalBaseUri }));

@@ -211,7 +211,7 @@ public sealed class AddKonduktorCheckpointsTests
     [InlineData("/data/ckpt", "file", "")]
     [InlineData("s3://my-bucket/runs/a", "s3", "my-bucket")]
     [InlineData("gs://b/p", "gs", "b")]
-    [InlineData("S3://Bucket/p", "s3", "bucket")]
+    [InlineData("S3://Bucket/p", "s3", "Bucket")]
     public void CheckpointLocation_Parse_Valid(string text, string scheme, string bucket)
     {
         var location = CheckpointLocation.Parse(text);

@@ -1,6 +1,11 @@
 using System.Text;
 using System.Text.Json.Nodes;
 
+using Konduktor.Storage.S3;
+using Konduktor.Storage.Testing;
+
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
 using static Konduktor.Storage.Tests.CheckpointTestKit;
@@ -78,6 +83,64 @@ public sealed class HostileInputCatalogue
             s => OptionsFailAsync(s, o => o.RunId = "..", "RunId", "'..'")),
         new("config: scope with a slash", "Scope=a/b", "configuration error naming Scope and 'a/b'",
             s => OptionsFailAsync(s, o => o.Scope = "a/b", "Scope", "a/b")),
+
+        // Locations: understood exactly, or an error naming Location and the value (never a folder under the working directory).
+        new("config: s3 with one slash", "Location=s3:/bucket/x", "options validation error naming Location and the value (not a local folder 's3:')",
+            _ => LocationFailsAsync("s3:/bucket/x")),
+        new("config: s3 without slashes", "Location=s3:bucket/x", "options validation error naming Location and the value",
+            _ => LocationFailsAsync("s3:bucket/x")),
+        new("config: gs with one slash", "Location=gs:/bucket/x", "options validation error naming Location and the value",
+            _ => LocationFailsAsync("gs:/bucket/x")),
+        new("config: gs without slashes", "Location=gs:bucket", "options validation error naming Location and the value",
+            _ => LocationFailsAsync("gs:bucket")),
+        new("config: relative file URI", "Location=file:relative/dir", "options validation error naming Location and the value (a relative path is written without file:)",
+            _ => LocationFailsAsync("file:relative/dir")),
+        new("config: scheme-like relative path", "Location=ckpt:v2", "options validation error naming Location and the value (write ./ckpt:v2 for a folder)",
+            _ => LocationFailsAsync("ckpt:v2")),
+        new("config: file URI with one slash", "Location=file:/abs/dir (RFC 8089)", "the file-system store at /abs/dir (not a folder 'file:' under the working directory)",
+            s =>
+            {
+                Assert.Equal(new Uri(s.StoreRoot + "/"), ResolveStore("file:" + s.StoreRoot).Location);
+                return Task.CompletedTask;
+            }),
+        new("config: query string", "Location=s3://bucket/p?x=1", "options validation error naming Location and the value (not silently s3://bucket/p)",
+            _ => LocationFailsAsync("s3://bucket/p?x=1")),
+        new("config: fragment", "Location=file:///d#f", "options validation error naming Location and the value (not silently /d)",
+            _ => LocationFailsAsync("file:///d#f")),
+        new("config: parent segment in a prefix", "Location=s3://bucket/a/../b", "options validation error naming Location and the value (not silently s3://bucket/b)",
+            _ => LocationFailsAsync("s3://bucket/a/../b")),
+        new("config: dot segment in a prefix", "Location=s3://bucket/a/./b", "options validation error naming Location and the value",
+            _ => LocationFailsAsync("s3://bucket/a/./b")),
+        new("config: empty segment in a prefix", "Location=s3://bucket/a//b", "options validation error naming Location and the value (at start-up, with every other location error)",
+            _ => LocationFailsAsync("s3://bucket/a//b")),
+        new("config: parent segment in a file URI", "Location=file:///data/../etc", "options validation error naming Location and the value (not silently /etc)",
+            _ => LocationFailsAsync("file:///data/../etc")),
+        new("config: memory store with a path", "Location=memory://a/b", "options validation error naming Location and the value (not silently memory://a)",
+            _ => LocationFailsAsync("memory://a/b")),
+        new("config: invalid percent escape", "Location=s3://bucket/a%zz", "options validation error naming Location and the value (not a literal '%' in one place, decoded in another)",
+            _ => LocationFailsAsync("s3://bucket/a%zz")),
+        new("config: encoded slash", "Location=s3://bucket/a%2Fb", "options validation error naming Location and the value",
+            _ => LocationFailsAsync("s3://bucket/a%2Fb")),
+
+        // Scope and run names: the keyword in any spelling; a name every store takes, checked when the manager is built.
+        new("config: scope keyword capitalised", "Scope=Rank (rank 1 of 2)", "the keyword: scope rank-00001, not a scope 'Rank' shared by every pod",
+            s => ScopeIsThisPodsAsync(s, "Rank")),
+        new("config: scope keyword in capitals", "Scope=RANK (rank 1 of 2)", "the keyword: scope rank-00001",
+            s => ScopeIsThisPodsAsync(s, "RANK")),
+        new("config: scope keyword with spaces", "Scope=' rank ' (rank 1 of 2)", "the keyword: scope rank-00001",
+            s => ScopeIsThisPodsAsync(s, " rank ")),
+        new("config: scope with surrounding spaces", "Scope=' eval '", "configuration error naming Scope and the value",
+            s => OptionsFailAsync(s, o => o.Scope = " eval ", "Scope", "' eval '")),
+        new("config: scope too long", "Scope of 300 characters", "configuration error naming Scope and the limit of 128 bytes",
+            s => OptionsFailAsync(s, o => o.Scope = new string('s', 300), "Scope", "128 bytes")),
+        new("config: run id too long", "RunId of 300 characters", "configuration error naming RunId and the limit of 128 bytes",
+            s => OptionsFailAsync(s, o => o.RunId = new string('r', 300), "RunId", "128 bytes")),
+        new("config: run id with a leading dot", "RunId=.konduktor-tmp (the file-system store's own folder)", "configuration error naming RunId and the value",
+            s => OptionsFailAsync(s, o => o.RunId = ".konduktor-tmp", "RunId", ".konduktor-tmp")),
+        new("env: job name with a leading dot", "KONDUKTOR_JOB_NAME=.konduktor-tmp", "configuration error naming KONDUKTOR_JOB_NAME when the manager is built, not at the first save",
+            s => JobNameFailsAsync(s, ".konduktor-tmp", ".konduktor-tmp")),
+        new("env: job name too long", "KONDUKTOR_JOB_NAME of 300 characters", "configuration error naming KONDUKTOR_JOB_NAME and the limit of 128 bytes when the manager is built",
+            s => JobNameFailsAsync(s, new string('j', 300), "128 bytes")),
 
         // Keys and file names (a save).
         new("name: parent segment", "file name ../../escape.bin", "ArgumentException naming the file; nothing committed or written outside",
@@ -222,6 +285,36 @@ public sealed class HostileInputCatalogue
 
         Assert.True(missing.Count == 0, "docs/hostile-inputs.md lacks these rows:\n" + string.Join("\n", missing));
     }
+
+    /// <summary>Resolving the manager with <c>Location</c> = <paramref name="location"/> fails options validation naming Location and the value.</summary>
+    private static Task LocationFailsAsync(string location) =>
+        ConfigurationFailsAsync<OptionsValidationException>(
+            new() { [$"{Config}:Location"] = location, [$"{Config}:RunId"] = "r" }, $"{Config}:Location", $"'{location}'");
+
+    /// <summary>The store dependency injection picks for <c>Location</c> = <paramref name="location"/> (the manager resolves too).</summary>
+    private static ICheckpointStore ResolveStore(string location)
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { [$"{Config}:Location"] = location, [$"{Config}:RunId"] = "r" }).Build();
+        var services = new ServiceCollection();
+        services.AddSingleton(JobContext.Create());
+        services.AddKonduktorCheckpoints(configuration).AddS3(configuration);
+        using var provider = services.BuildServiceProvider();
+        _ = provider.GetRequiredService<CheckpointManager>();
+        return provider.GetRequiredService<ICheckpointStore>();
+    }
+
+    /// <summary>A manager of rank 1 of 2 with <c>Scope</c> = <paramref name="scope"/> uses that pod's own scope.</summary>
+    private static Task ScopeIsThisPodsAsync(HostileSandbox sandbox, string scope)
+    {
+        var manager = CheckpointTestKit.Manager(sandbox.Store, o => o.Scope = scope, JobContext.Create(rank: 1, nodeCount: 2));
+        Assert.Equal("rank-00001", manager.Scope);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Building a manager under Konduktor with the job name <paramref name="jobName"/> fails naming KONDUKTOR_JOB_NAME and <paramref name="named"/>.</summary>
+    private static Task JobNameFailsAsync(HostileSandbox sandbox, string jobName, string named) =>
+        FailsAsync<CheckpointConfigurationException>(
+            () => _ = new CheckpointManager(sandbox.Store, JobContext.FromEnvironment(new FakeJobEnvironment().Set("KONDUKTOR_JOB_NAME", jobName))), "KONDUKTOR_JOB_NAME", named);
 
     private static string TableRow(HostileInput row) =>
         $"| {row.Name} | {row.Input.Replace("|", "\\|", StringComparison.Ordinal)} | {row.Expected} | `{nameof(Row_ClearErrorOrSafeSkip_NothingWrittenOutsideTheTarget)}(\"{row.Name}\")` |";

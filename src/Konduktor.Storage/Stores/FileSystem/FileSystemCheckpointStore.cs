@@ -75,7 +75,7 @@ public sealed class FileSystemCheckpointStore : ICheckpointStore
 
     /// <summary>Creates a store rooted at a <c>file:///abs/dir</c> location.</summary>
     /// <param name="location">An absolute <c>file</c> URI without a host.</param>
-    /// <exception cref="ArgumentException">The URI is relative, not a <c>file</c> URI, or names a host.</exception>
+    /// <exception cref="ArgumentException">The URI is relative, not exactly a local <c>file</c> URI (parsed like <see cref="CheckpointLocation.FromUri"/>: <c>file:///abs/dir</c>, <c>file:/abs/dir</c> or <c>file://localhost/abs/dir</c>, no query, fragment, empty or dot segments), or names a host.</exception>
     public FileSystemCheckpointStore(Uri location)
         : this(RootOf(location))
     {
@@ -268,18 +268,11 @@ public sealed class FileSystemCheckpointStore : ICheckpointStore
 
     private static string RootOf(Uri location)
     {
-        ArgumentNullException.ThrowIfNull(location);
-        if (!location.IsAbsoluteUri || !location.IsFile)
-        {
-            throw new ArgumentException($"'{location}' is not an absolute file:// URI (expected file:///abs/dir).", nameof(location));
-        }
-
-        if (!string.IsNullOrEmpty(location.Host) && !string.Equals(location.Host, "localhost", StringComparison.OrdinalIgnoreCase))
-        {
-            throw new ArgumentException($"'{location}' names the host '{location.Host}'; only local paths are supported (expected file:///abs/dir).", nameof(location));
-        }
-
-        return location.LocalPath;
+        // The one location parser, on the string the URI was made of (Uri would drop a fragment or query and rewrite dot segments).
+        var parsed = CheckpointLocation.FromUri(location);
+        return parsed.Scheme == "file"
+            ? Path.TrimEndingDirectorySeparator(parsed.Uri.LocalPath)
+            : throw new ArgumentException($"'{location.OriginalString}' is not a local file location (expected file:///abs/dir).", nameof(location));
     }
 
     private static int PublishPortably(string tempPath, string final, bool createOnly)
