@@ -167,6 +167,36 @@ public sealed class LocalPathDefectTests : IDisposable
         Assert.True(LocalMounts.IsMountPoint(volume));
     }
 
+    [MountFact]
+    public async Task Commit_AnEntryCannotBeMoved_PutsThePreviousContentBackAndLeavesNothing()
+    {
+        var parent = Dir("parent");
+        var target = Dir("parent/out");
+        foreach (var name in new[] { "a.txt", "m.txt", "z.txt" })
+        {
+            await File.WriteAllTextAsync(Path.Join(target, name), "old " + name);
+        }
+
+        var before = Tree(parent);
+        var restore = RestoreTarget.Create(target, new InMemoryCheckpointStore());
+        foreach (var name in new[] { "a.txt", "b.txt", "c.txt" })
+        {
+            await File.WriteAllTextAsync(Path.Join(restore.Staging, name), "new " + name);
+        }
+
+        // A staged entry that rename(2) refuses (EBUSY): the swap fails after the old entries were moved aside.
+        var volume = Path.Join(restore.Staging, "volume");
+        BindMount(Dir("volume-source"), Dir(Path.GetRelativePath(_root, volume)));
+
+        var error = Assert.Throws<IOException>(restore.Commit);
+
+        Assert.Contains(target, error.Message, StringComparison.Ordinal);
+        Assert.Equal(before, new SortedSet<string>(Tree(parent).Where(e => !e.StartsWith("out/.konduktor-restore-", StringComparison.Ordinal)), StringComparer.Ordinal));
+        LocalMounts.Unmount(volume);
+        restore.Dispose();
+        Assert.Equal(before, Tree(parent));
+    }
+
     [Fact]
     public async Task RestoreLatestAsync_ExistingTarget_IsFilledInPlaceNeverRenamed()
     {
@@ -330,7 +360,7 @@ public sealed class LocalPathDefectTests : IDisposable
         var expected = new SortedSet<string>(StringComparer.Ordinal);
         foreach (var (name, data) in files)
         {
-            expected.Add(name);
+            expected.Add($"{name} ({data.Length} bytes)");
             for (var slash = name.LastIndexOf('/'); slash > 0; slash = name.LastIndexOf('/', slash - 1))
             {
                 expected.Add(name[..slash] + "/");
