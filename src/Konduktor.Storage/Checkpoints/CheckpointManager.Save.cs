@@ -56,8 +56,8 @@ public sealed partial class CheckpointManager
     /// <param name="progress">Receives progress as bytes move.</param>
     /// <param name="cancellationToken">Cancels the save; a cancelled save leaves no visible checkpoint.</param>
     /// <returns>The committed manifest.</returns>
-    /// <exception cref="DirectoryNotFoundException">The directory does not exist.</exception>
     /// <exception cref="ArgumentException">The directory contains a file-system store's root or lies inside it; nothing is saved.</exception>
+    /// <exception cref="DirectoryNotFoundException">The directory does not exist.</exception>
     /// <exception cref="CheckpointConflictException">Another writer committed this step.</exception>
     public async Task<CheckpointManifest> SaveDirectoryAsync(
         long step,
@@ -67,13 +67,12 @@ public sealed partial class CheckpointManager
         CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(directory);
+        LocalStoreOverlap.ThrowIfOverlaps(Store, directory, $"save as step {step} the directory");
         var root = new DirectoryInfo(Path.GetFullPath(directory));
         if (!root.Exists)
         {
             throw new DirectoryNotFoundException($"The directory to save as step {step} does not exist: {root.FullName}");
         }
-
-        LocalStoreOverlap.ThrowIfOverlaps(Store, directory, $"save as step {step} the directory");
 
         var files = root.EnumerateFiles("*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = FileAttributes.ReparsePoint })
             .Select(f => (Name: Path.GetRelativePath(root.FullName, f.FullName).Replace(Path.DirectorySeparatorChar, '/'), f.FullName))
