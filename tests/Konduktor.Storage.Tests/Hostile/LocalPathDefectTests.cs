@@ -26,6 +26,12 @@ public sealed class LocalPathDefectTests : IDisposable
             LocalMounts.Unmount(_mounts[i]);
         }
 
+        // A restore that went wrong may have moved a mount elsewhere under the root.
+        foreach (var moved in LocalMounts.Below(_root))
+        {
+            LocalMounts.Unmount(moved);
+        }
+
         try
         {
             Directory.Delete(_root, recursive: true);
@@ -499,6 +505,14 @@ internal static class LocalMounts
             TryRun("umount", "-l", directory);
         }
     }
+
+    /// <summary>The mount points below <paramref name="directory"/>, deepest first.</summary>
+    public static List<string> Below(string directory) =>
+        !OperatingSystem.IsLinux() ? []
+        : [.. File.ReadLines("/proc/self/mountinfo")
+            .Select(line => line.Split(' ')[4])
+            .Where(path => path.StartsWith(directory + "/", StringComparison.Ordinal))
+            .OrderByDescending(path => path.Length)];
 
     /// <summary>Whether <paramref name="directory"/> is listed as a mount point of this process's mount namespace.</summary>
     public static bool IsMountPoint(string directory) =>
