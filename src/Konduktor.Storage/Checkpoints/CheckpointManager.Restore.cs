@@ -5,14 +5,20 @@ namespace Konduktor.Storage;
 public sealed partial class CheckpointManager
 {
     /// <summary>
-    /// Restores the newest intact checkpoint into <paramref name="directory"/>: every file is downloaded into a temporary
-    /// sibling folder and verified while streaming, and only a fully verified checkpoint replaces the directory (its
-    /// previous content is removed). Torn or corrupt checkpoints are passed over (never deleted) and reported.
+    /// Restores the newest intact checkpoint into <paramref name="directory"/>: every file is downloaded into a hidden
+    /// staging folder (inside the directory when it exists, else beside it) and verified while streaming, and only a fully
+    /// verified checkpoint replaces the directory's content (its previous content is removed; the directory itself is
+    /// never renamed, so a mount point or the target of a symbolic link works). Torn or corrupt checkpoints are passed over
+    /// (never deleted) and reported.
     /// </summary>
     /// <param name="directory">The local directory to fill.</param>
     /// <param name="progress">Receives progress as bytes move.</param>
     /// <param name="cancellationToken">Cancels the restore; the directory is then unchanged.</param>
     /// <returns>Which step was restored (or that none was found) and which were skipped.</returns>
+    /// <exception cref="ArgumentException">
+    /// The directory is a file, a file-system root, holds a mount point, or overlaps a file-system store's root; nothing is
+    /// downloaded.
+    /// </exception>
     public async Task<RestoreResult> RestoreLatestAsync(string directory, IProgress<TransferProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(directory);
@@ -57,6 +63,7 @@ public sealed partial class CheckpointManager
     /// <param name="cancellationToken">Cancels the restore; the directory is then unchanged.</param>
     /// <returns>The restored checkpoint.</returns>
     /// <exception cref="CheckpointNotFoundException">The step has no intact checkpoint; the message says why.</exception>
+    /// <exception cref="ArgumentException">The directory is refused as by <see cref="RestoreLatestAsync"/>; nothing is downloaded.</exception>
     public async Task<RestoreResult> RestoreAsync(long step, string directory, IProgress<TransferProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(step);
@@ -219,14 +226,13 @@ public sealed partial class CheckpointManager
         return new Candidate(read.Manifest, read.ETag, problem);
     }
 
-    /// <summary>Downloads and verifies every file into a temporary sibling folder, then swaps it in.</summary>
+    /// <summary>
+    /// Downloads and verifies every file into the target's staging folder, then puts them in place (see
+    /// <see cref="RestoreTarget"/>); a target that is refused is refused before anything is downloaded.
+    /// </summary>
     private async Task DownloadAsync(CheckpointManifest manifest, string? manifestETag, string directory, IProgress<TransferProgress>? progress, CancellationToken cancellationToken)
     {
-        var target = Path.TrimEndingDirectorySeparator(Path.GetFullPath(directory));
-        var parent = Path.GetDirectoryName(target) ?? throw new ArgumentException($"Cannot restore into a file-system root: {target}", nameof(directory));
-        Directory.CreateDirectory(parent);
-        var staging = Path.Combine(parent, $".{Path.GetFileName(target)}.restore-{Guid.NewGuid():N}");
-        Directory.CreateDirectory(staging);
+        var target = RestoreTarget.Create(directory, Store);
         long total = 0;
         try
         {
@@ -235,7 +241,7 @@ public sealed partial class CheckpointManager
                 new ParallelOptions { MaxDegreeOfParallelism = 4, CancellationToken = cancellationToken },
                 async (file, ct) =>
                 {
-                    var path = LocalPath(staging, file.Name);
+                    var path = LocalPath(target.Staging, file.Name);
                     Directory.CreateDirectory(Path.GetDirectoryName(path)!);
                     // Readable too: a kernel copy is verified by reading it back. Preallocated: a full disk fails before the download.
                     var output = new FileStream(path, new FileStreamOptions
@@ -274,12 +280,11 @@ public sealed partial class CheckpointManager
                     }
                 }).ConfigureAwait(false);
 
-            SwapIn(staging, target);
+            target.Commit();
         }
-        catch
+        finally
         {
-            TryDeleteDirectory(staging);
-            throw;
+            target.Dispose();
         }
     }
 
@@ -337,47 +342,6 @@ public sealed partial class CheckpointManager
         }
 
         return path;
-    }
-
-    private static void SwapIn(string staging, string target)
-    {
-        if (!Directory.Exists(target) && !File.Exists(target))
-        {
-            Directory.Move(staging, target);
-            return;
-        }
-
-        // Two renames: the target is never half old, half new.
-        var previous = $"{staging}.previous";
-        Directory.Move(target, previous);
-        try
-        {
-            Directory.Move(staging, target);
-        }
-        catch
-        {
-            Directory.Move(previous, target);
-            throw;
-        }
-
-        TryDeleteDirectory(previous);
-    }
-
-    private static void TryDeleteDirectory(string path)
-    {
-        try
-        {
-            if (Directory.Exists(path))
-            {
-                Directory.Delete(path, recursive: true);
-            }
-        }
-        catch (IOException)
-        {
-        }
-        catch (UnauthorizedAccessException)
-        {
-        }
     }
 
     private RestoreResult Restored(CheckpointManifest manifest, string directory, List<SkippedCheckpoint> skipped, long started)

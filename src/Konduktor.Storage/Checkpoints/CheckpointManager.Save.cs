@@ -60,6 +60,7 @@ public sealed partial class CheckpointManager
     /// <param name="progress">Receives progress as bytes move.</param>
     /// <param name="cancellationToken">Cancels the save; a cancelled save leaves no visible checkpoint.</param>
     /// <returns>The committed manifest.</returns>
+    /// <exception cref="ArgumentException">The directory contains a file-system store's root or lies inside it; nothing is saved.</exception>
     /// <exception cref="DirectoryNotFoundException">The directory does not exist.</exception>
     /// <exception cref="IOException">
     /// A symbolic link the rule refuses, a link that points nowhere or loops, a special file, or a file that shrank while it
@@ -74,6 +75,7 @@ public sealed partial class CheckpointManager
         CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(directory);
+        LocalStoreOverlap.ThrowIfOverlaps(Store, directory, $"save as step {step} the directory");
         var root = new DirectoryInfo(Path.GetFullPath(directory));
         if (!root.Exists)
         {

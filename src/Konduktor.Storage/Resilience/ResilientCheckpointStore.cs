@@ -21,7 +21,7 @@ namespace Konduktor.Storage;
 /// Reads and listings may fail <see cref="ResilienceOptions.MaxRetryAttempts"/> times in a row without progress before giving up
 /// with <see cref="RetriesExhaustedException"/>; any progress resets that count, so a long restore survives sporadic resets.
 /// </remarks>
-public sealed class ResilientCheckpointStore : ICheckpointStore, IPendingUploadStore
+public sealed class ResilientCheckpointStore : ICheckpointStore, IPendingUploadStore, ILocalDirectoryStore
 {
     private readonly ICheckpointStore _inner;
     private readonly StoreRetryPolicy _policy;
@@ -44,6 +44,9 @@ public sealed class ResilientCheckpointStore : ICheckpointStore, IPendingUploadS
 
     /// <summary>The wrapped store.</summary>
     internal ICheckpointStore Inner => _inner;
+
+    /// <inheritdoc />
+    string? ILocalDirectoryStore.LocalRoot => (_inner as ILocalDirectoryStore)?.LocalRoot;
 
     /// <inheritdoc />
     public StoreCapabilities Capabilities => _inner.Capabilities;

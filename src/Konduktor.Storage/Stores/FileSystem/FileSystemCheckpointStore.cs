@@ -20,7 +20,7 @@ namespace Konduktor.Storage;
 /// writers in other processes.
 /// </para>
 /// </remarks>
-public sealed class FileSystemCheckpointStore : ICheckpointStore
+public sealed class FileSystemCheckpointStore : ICheckpointStore, ILocalDirectoryStore
 {
     /// <summary>The folder under the root that holds writes in progress; never listed, and no key may start with it.</summary>
     public const string TempFolderName = ".konduktor-tmp";
@@ -86,6 +86,9 @@ public sealed class FileSystemCheckpointStore : ICheckpointStore
 
     /// <inheritdoc />
     public StoreCapabilities Capabilities { get; } = new() { CreateOnly = true, ConditionalDelete = true, ServerChecksumAlgorithm = null };
+
+    /// <inheritdoc />
+    string? ILocalDirectoryStore.LocalRoot => Path.TrimEndingDirectorySeparator(Location.LocalPath);
 
     /// <inheritdoc />
     /// <exception cref="StoreAccessDeniedException">File-system permissions refused the write, or the key leads outside the root.</exception>

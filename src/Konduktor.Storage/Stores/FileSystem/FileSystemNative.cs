@@ -21,6 +21,8 @@ internal static class FileSystemNative
     private const uint StatxBasicStats = 0x7ff;
     private const int ModeTypeMask = 0xF000;
     private const int ModeRegularFile = 0x8000;
+    private const int AtSymlinkNoFollow = 0x100;
+    private const ulong StatxAttrMountRoot = 0x2000;
 
     private const int EINTR = 4;
     private const int EBADF = 9;
@@ -203,6 +205,46 @@ internal static class FileSystemNative
         var modified = info.LastWriteTimeUtc;
         identity = new FileIdentity(0, info.Length, (modified.Ticks - DateTime.UnixEpoch.Ticks) * 100);
         return true;
+    }
+
+    /// <summary>
+    /// Whether <paramref name="path"/> is a mount point (the root of a mounted file system or bind mount), not following
+    /// a final symbolic link; <see langword="false"/> where the kernel cannot say.
+    /// </summary>
+    internal static bool IsMountPoint(string path)
+    {
+        if (!s_statxAvailable)
+        {
+            return false;
+        }
+
+        try
+        {
+            var buffer = new byte[256];
+            if (SysStatx(AtFdCwd, Utf8(path), AtSymlinkNoFollow, StatxBasicStats, buffer) != 0)
+            {
+                return false;
+            }
+
+            var span = buffer.AsSpan();
+            if ((MemoryMarshal.Read<ulong>(span[56..]) & StatxAttrMountRoot) != 0)
+            {
+                return (MemoryMarshal.Read<ulong>(span[8..]) & StatxAttrMountRoot) != 0;
+            }
+
+            // Kernels before 5.8 do not report mount roots: a different device than the parent's still shows most mounts.
+            var parent = new byte[256];
+            return SysStatx(AtFdCwd, Utf8(Path.GetDirectoryName(path) ?? path), 0, StatxBasicStats, parent) == 0
+                   && !span.Slice(136, 8).SequenceEqual(parent.AsSpan(136, 8));
+        }
+        catch (EntryPointNotFoundException)
+        {
+            return false;
+        }
+        catch (DllNotFoundException)
+        {
+            return false;
+        }
     }
 
     /// <summary>An exception for a failed call: access errors as <see cref="UnauthorizedAccessException"/>, a missing folder as <see cref="DirectoryNotFoundException"/>, the rest as <see cref="IOException"/>.</summary>
