@@ -82,7 +82,7 @@ public sealed partial class CheckpointManager
             throw new DirectoryNotFoundException($"The directory to save as step {step} does not exist: {root.FullName}");
         }
 
-        var files = LocalDirectoryWalk.Files(root.FullName, Options.SymbolicLinks, cancellationToken);
+        var files = LocalDirectoryWalk.Files(root.FullName, Options.SymbolicLinks, (Store as ILocalDirectoryStore)?.LocalRoot, cancellationToken);
 
         var save = await BeginSaveAsync(step, progress, cancellationToken).ConfigureAwait(false);
         await using (save.ConfigureAwait(false))

@@ -88,6 +88,22 @@ public sealed class LocalPathDefectTests : IDisposable
         Assert.Empty(await store.KeysAsync());
     }
 
+    [Fact]
+    public async Task SaveDirectoryAsync_LinkInsideTheDirectoryToTheStore_RefusesNamingTheLinkAndCommitsNothing()
+    {
+        var work = Dir("work");
+        await File.WriteAllBytesAsync(Path.Join(work, "model.bin"), Bytes(100, 1));
+        var storeRoot = Path.Join(_root, "store");
+        var store = new FileSystemCheckpointStore(storeRoot);
+        await Manager(store).SaveDirectoryAsync(1, work);
+        var link = Path.Join(work, "ckpt");
+        Directory.CreateSymbolicLink(link, storeRoot);
+
+        await FailsAsync<IOException>(() => Manager(store).SaveDirectoryAsync(2, work), link, storeRoot);
+
+        Assert.DoesNotContain(await store.KeysAsync(), k => k.Contains("step-000000000002", StringComparison.Ordinal));
+    }
+
     [Theory]
     [InlineData("work")]
     [InlineData("work/.checkpoints")]
