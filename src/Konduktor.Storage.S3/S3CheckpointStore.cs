@@ -21,8 +21,9 @@ namespace Konduktor.Storage.S3;
 /// <para>
 /// Objects up to <see cref="S3StoreOptions.SinglePutThresholdMiB"/> are written with one PUT; larger or unknown-length ones
 /// as a multipart upload whose parts go up in parallel (<see cref="S3StoreOptions.Concurrency"/> at once, each retried through
-/// the <see cref="StoreRetryPolicy"/>), using at most part size × concurrency of memory. Create-only writes send
-/// <c>If-None-Match: *</c>. A failed, cancelled or abandoned multipart upload is aborted. Large reads are parallel ranged GETs
+/// the <see cref="StoreRetryPolicy"/>), using at most part size × concurrency of memory. Create-only writes are always one PUT
+/// with <c>If-None-Match: *</c>, whatever their size (up to S3's 5 GiB), never a multipart upload. A failed, cancelled or
+/// abandoned multipart upload is aborted. Large reads are parallel ranged GETs
 /// of one version (<c>If-Match</c> on its ETag), delivered in order with the same memory bound.
 /// </para>
 /// <para>
@@ -33,6 +34,9 @@ namespace Konduktor.Storage.S3;
 /// </remarks>
 public sealed class S3CheckpointStore : ICheckpointStore, IPendingUploadStore, IDisposable
 {
+    /// <summary>The most one S3 PUT carries (5 GiB): the ceiling of a create-only write.</summary>
+    internal const long MaxSinglePutBytes = 5L * 1024 * 1024 * 1024;
+
     private readonly AmazonS3Client _client;
     private readonly S3Connection _connection;
     private readonly S3ErrorMapper _errors;
@@ -101,9 +105,9 @@ public sealed class S3CheckpointStore : ICheckpointStore, IPendingUploadStore, I
 
     /// <inheritdoc />
     /// <remarks>
-    /// Create-only writes send <c>If-None-Match: *</c>, which is atomic for single PUTs (up to
-    /// <see cref="S3StoreOptions.SinglePutThresholdMiB"/>) everywhere and for multipart uploads on AWS; on other servers, some of
-    /// which ignore the header when a multipart upload completes, the key is also checked just before completing. Conditional deletes follow <see cref="S3StoreOptions.ConditionalDelete"/>.
+    /// Create-only writes are one PUT with <c>If-None-Match: *</c> (up to 5 GiB, S3's single-PUT limit), which is atomic
+    /// everywhere; they are never multipart uploads, whose completion some servers (RadosGW 16) accept twice for one key
+    /// despite the header. Conditional deletes follow <see cref="S3StoreOptions.ConditionalDelete"/>.
     /// No server checksum is reported: an S3 ETag is an MD5 only for some objects (not multipart, not SSE-KMS), and the
     /// checkpoint manifest's own checksums protect the data end to end.
     /// </remarks>
@@ -148,8 +152,11 @@ public sealed class S3CheckpointStore : ICheckpointStore, IPendingUploadStore, I
     /// <remarks>
     /// Content of known length up to <see cref="S3StoreOptions.SinglePutThresholdMiB"/> is sent in one PUT (not retried here;
     /// <see cref="ResilientCheckpointStore"/> retries it when the stream can seek). Longer or unknown-length content becomes a
-    /// multipart upload whose parts are retried.
+    /// multipart upload whose parts are retried. Create-only content is always one PUT, whatever its length (an unknown length
+    /// is buffered first), so that of two writers of one key exactly one wins.
     /// </remarks>
+    /// <exception cref="PreconditionFailedException"><see cref="ObjectWriteOptions.CreateOnly"/> was set and the key exists.</exception>
+    /// <exception cref="CheckpointStorageException">Create-only content is larger than one PUT carries (5 GiB).</exception>
     /// <exception cref="StoreAccessDeniedException">The credentials were refused.</exception>
     /// <exception cref="TransientStoreException">The request failed in a way worth retrying.</exception>
     /// <exception cref="RetriesExhaustedException">A part of a multipart upload kept failing.</exception>
@@ -159,7 +166,12 @@ public sealed class S3CheckpointStore : ICheckpointStore, IPendingUploadStore, I
         ArgumentNullException.ThrowIfNull(content);
         cancellationToken.ThrowIfCancellationRequested();
         var createOnly = options?.CreateOnly ?? false;
-        if (content.CanSeek && content.Length - content.Position <= Options.SinglePutThresholdBytes)
+        if (content.CanSeek && createOnly)
+        {
+            ThrowIfOverSinglePut(key, content.Length - content.Position);
+        }
+
+        if (content.CanSeek && (createOnly || content.Length - content.Position <= Options.SinglePutThresholdBytes))
         {
             var length = Math.Max(0, content.Length - content.Position);
             return await PutObjectAsync(key, content, length, createOnly, cancellationToken).ConfigureAwait(false);
@@ -178,7 +190,8 @@ public sealed class S3CheckpointStore : ICheckpointStore, IPendingUploadStore, I
     /// The writer buffers up to <see cref="S3StoreOptions.SinglePutThresholdMiB"/> and sends it as one PUT at
     /// <see cref="ObjectWriteStream.CompleteAsync"/>; beyond that it starts a multipart upload and sends parts in parallel
     /// while the caller writes (a write waits while <see cref="S3StoreOptions.Concurrency"/> parts of the store's uploads are in flight).
-    /// Disposing it without completing aborts the upload.
+    /// Disposing it without completing aborts the upload. A create-only writer buffers everything (up to 5 GiB, else its write
+    /// throws <see cref="CheckpointStorageException"/>) and sends one PUT at completion: create-only writes are never multipart.
     /// </remarks>
     public Task<ObjectWriteStream> OpenWriteAsync(string key, ObjectWriteOptions? options = null, CancellationToken cancellationToken = default)
     {
@@ -460,6 +473,20 @@ public sealed class S3CheckpointStore : ICheckpointStore, IPendingUploadStore, I
         catch (Exception e) when (_errors.Map(e, operation, key, preconditionReason, cancellationToken) is { } mapped)
         {
             throw mapped;
+        }
+    }
+
+    /// <summary>
+    /// Refuses create-only content one PUT cannot carry. Create-only writes are never sent as multipart uploads: RadosGW 16
+    /// accepts <c>If-None-Match: *</c> on CompleteMultipartUpload twice for one key, and a look-up before completing is not
+    /// atomic, so only a single PUT makes "exactly one writer wins" hold on every server.
+    /// </summary>
+    internal void ThrowIfOverSinglePut(string key, long length)
+    {
+        if (length > MaxSinglePutBytes)
+        {
+            throw new CheckpointStorageException(
+                $"The create-only write of '{key}' in {Location} is {length} bytes, more than the {MaxSinglePutBytes} bytes (5 GiB) one S3 PUT carries; create-only writes are never sent as multipart uploads, so it was refused.");
         }
     }
 

@@ -203,6 +203,12 @@ internal sealed class GcsObjectWriter : ObjectWriteStream
     }
 
     /// <summary>Starts the resumable session (retried: a failed start leaves nothing behind).</summary>
+    /// <remarks>
+    /// A create-only write is atomic at any size: <c>ifGenerationMatch=0</c> given when the session starts is checked again by GCS
+    /// when the final chunk creates the object, and the object appears whole at that moment or not at all, so of two sessions
+    /// for one name exactly one finalises (the other gets 412). Unlike S3 multipart uploads on some servers, nothing here needs
+    /// the write to fit in one request.
+    /// </remarks>
     private Task<Uri> StartAsync(CancellationToken cancellationToken)
     {
         var name = _store.FullKey(Key);

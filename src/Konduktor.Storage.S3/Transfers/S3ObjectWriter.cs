@@ -10,6 +10,8 @@ namespace Konduktor.Storage.S3;
 /// else a multipart upload whose parts (pooled buffers of the part size) go up in parallel, at most
 /// <see cref="S3StoreOptions.Concurrency"/> at once over all of the store's uploads; a write waits for a free slot. Each part is retried through the store's
 /// policy and keeps its buffer until it succeeds. Failure, cancellation or disposal before completion aborts the upload.
+/// A create-only writer never goes multipart: it buffers everything (up to one PUT's 5 GiB) and sends one conditional PUT,
+/// the only create-only write that is atomic on every server (see <see cref="S3CheckpointStore.ThrowIfOverSinglePut"/>).
 /// </summary>
 internal sealed class S3ObjectWriter : ObjectWriteStream
 {
@@ -56,6 +58,7 @@ internal sealed class S3ObjectWriter : ObjectWriteStream
     public override void Write(ReadOnlySpan<byte> buffer)
     {
         ThrowIfNotWritable();
+        ThrowIfOverSinglePut(buffer.Length);
         while (!buffer.IsEmpty)
         {
             var n = Append(buffer);
@@ -72,6 +75,7 @@ internal sealed class S3ObjectWriter : ObjectWriteStream
     {
         ThrowIfNotWritable();
         cancellationToken.ThrowIfCancellationRequested();
+        ThrowIfOverSinglePut(buffer.Length);
         while (!buffer.IsEmpty)
         {
             var n = Append(buffer.Span);
@@ -174,8 +178,24 @@ internal sealed class S3ObjectWriter : ObjectWriteStream
         _abort.Dispose();
     }
 
-    /// <summary>Whether held parts must go up now: the total passed the single-PUT threshold, or the upload has started.</summary>
-    private bool MustDispatch => _held.Count > 0 && (_uploadId is not null || _written > _threshold);
+    /// <summary>Whether held parts must go up now: the total passed the single-PUT threshold, or the upload has started. Never for create-only writes.</summary>
+    private bool MustDispatch => !_createOnly && _held.Count > 0 && (_uploadId is not null || _written > _threshold);
+
+    private void ThrowIfOverSinglePut(int adding)
+    {
+        if (_createOnly)
+        {
+            try
+            {
+                _store.ThrowIfOverSinglePut(Key, _written + adding);
+            }
+            catch
+            {
+                _state = State.Failed;
+                throw;
+            }
+        }
+    }
 
     /// <summary>Copies as much as fits into the current part buffer; a full buffer joins the held parts.</summary>
     private int Append(ReadOnlySpan<byte> data)
@@ -326,13 +346,6 @@ internal sealed class S3ObjectWriter : ObjectWriteStream
             parts = [.. _parts.OrderBy(p => p.PartNumber)];
         }
 
-        if (_createOnly && _store.Generic && await StatAsync(cancellationToken).ConfigureAwait(false) is not null)
-        {
-            // Some S3 clones (RadosGW 16) ignore If-None-Match on CompleteMultipartUpload: check first. Not atomic, unlike a
-            // single PUT, which is why commit points (small manifests) stay under the single-PUT threshold.
-            throw new PreconditionFailedException(_store.Location, Key, "it already exists");
-        }
-
         var attempts = 0;
         await _store.Policy.ExecuteAsync(
             "s3-complete-upload",
@@ -351,7 +364,6 @@ internal sealed class S3ObjectWriter : ObjectWriteStream
                                 Key = _store.FullKey(Key),
                                 UploadId = _uploadId,
                                 PartETags = parts,
-                                IfNoneMatch = _createOnly ? "*" : null,
                             },
                             c),
                         ct).ConfigureAwait(false);

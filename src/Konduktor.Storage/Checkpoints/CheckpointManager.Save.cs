@@ -28,7 +28,8 @@ public sealed partial class CheckpointManager
     /// <param name="cancellationToken">Cancels the save; a cancelled save leaves no visible checkpoint.</param>
     /// <returns>The committed manifest.</returns>
     /// <exception cref="CheckpointConflictException">Another writer committed this step.</exception>
-    /// <exception cref="ArgumentException">A file name is invalid or repeated.</exception>
+    /// <exception cref="ArgumentException">A file name is invalid or repeated, or the metadata has a null key or value (refused before any upload).</exception>
+    /// <exception cref="CheckpointStorageException">The manifest would be refused by readers, e.g. over 16 MiB (refused before any upload when the metadata alone makes it so).</exception>
     public async Task<CheckpointManifest> SaveAsync(
         long step,
         IReadOnlyDictionary<string, Stream> files,
@@ -37,6 +38,10 @@ public sealed partial class CheckpointManager
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(files);
+        ArgumentOutOfRangeException.ThrowIfNegative(step);
+
+        // What the metadata alone makes unreadable is refused before any data goes up.
+        ManifestCodec.SerializeForCommit(NewManifest(step, NewWriterId(), [], metadata));
         var save = await BeginSaveAsync(step, progress, cancellationToken).ConfigureAwait(false);
         await using (save.ConfigureAwait(false))
         {
@@ -101,18 +106,10 @@ public sealed partial class CheckpointManager
     {
         using var activity = StorageTelemetry.ActivitySource.StartActivity("Konduktor.Storage.Save");
         activity?.SetTag("konduktor.step", save.Step);
-        var manifest = new CheckpointManifest
-        {
-            Run = RunId,
-            Scope = Scope,
-            Step = save.Step,
-            CreatedUtc = _time.GetUtcNow(),
-            Writer = save.WriterId,
-            Job = new ManifestJob(Job.RestartAttempt, Job.Rank, Job.NodeCount, Job.HostName),
-            Files = files,
-            Metadata = metadata is null ? new Dictionary<string, string>() : new Dictionary<string, string>(metadata, StringComparer.Ordinal),
-        };
-        var bytes = ManifestCodec.Serialize(manifest);
+        var manifest = NewManifest(save.Step, save.WriterId, files, metadata);
+
+        // Checked exactly as readers will check it: a commit that every restore would skip must not happen.
+        var bytes = ManifestCodec.SerializeForCommit(manifest);
         var key = CheckpointLayout.ManifestKey(RunId, Scope, save.Step);
         await WriteManifestAsync(save.Step, key, bytes, save.WriterId, cancellationToken).ConfigureAwait(false);
         _judgedBad.TryRemove(save.Step, out _);
@@ -133,6 +130,27 @@ public sealed partial class CheckpointManager
         }
 
         return manifest;
+    }
+
+    private CheckpointManifest NewManifest(long step, string writerId, IReadOnlyList<ManifestFile> files, IReadOnlyDictionary<string, string>? metadata)
+    {
+        // A null key cannot enter a dictionary: say so as the readers' rule does, not as a dictionary's ArgumentNullException.
+        if (metadata is not null)
+        {
+            ManifestCodec.ThrowIfInvalidMetadata(step, metadata);
+        }
+
+        return new CheckpointManifest
+        {
+            Run = RunId,
+            Scope = Scope,
+            Step = step,
+            CreatedUtc = _time.GetUtcNow(),
+            Writer = writerId,
+            Job = new ManifestJob(Job.RestartAttempt, Job.Rank, Job.NodeCount, Job.HostName),
+            Files = files,
+            Metadata = metadata is null ? new Dictionary<string, string>() : new Dictionary<string, string>(metadata, StringComparer.Ordinal),
+        };
     }
 
     private async Task WriteManifestAsync(long step, string key, byte[] bytes, string writerId, CancellationToken cancellationToken)

@@ -17,6 +17,11 @@ public sealed class CheckpointSave : IAsyncDisposable
     private readonly IProgress<TransferProgress>? _progress;
     private readonly Lock _gate = new();
     private readonly Dictionary<string, ManifestFile?> _files = new(StringComparer.Ordinal);
+
+    // The names in Unicode normal form C (with the name each was added as) and how many of them lie under each folder, so a
+    // new name is checked against all earlier ones in time proportional to its own length, not to the number of files.
+    private readonly Dictionary<string, string> _normalNames = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, int> _normalFolders = new(StringComparer.Ordinal);
     private readonly Stopwatch _elapsed = Stopwatch.StartNew();
     private long _totalBytes;
     private int _state; // 0 open, 1 committing/committed, 2 abandoned
@@ -203,6 +208,7 @@ public sealed class CheckpointSave : IAsyncDisposable
         var relativeKey = $"{WriterId}/{name}";
         var key = StepFolder + relativeKey;
         ObjectKey.Validate(key, nameof(name));
+        var normal = name.Normalize(NormalizationForm.FormC);
         lock (_gate)
         {
             if (_state != 0)
@@ -211,17 +217,14 @@ public sealed class CheckpointSave : IAsyncDisposable
             }
 
             // Compared in Unicode normal form C: names that differ only in composition collide on normalising file systems.
-            var normal = name.Normalize(NormalizationForm.FormC);
-            foreach (var other in _files.Keys)
+            if (FindClash(normal) is { } other)
             {
                 var otherNormal = other.Normalize(NormalizationForm.FormC);
-                if (otherNormal == normal || otherNormal.StartsWith(normal + "/", StringComparison.Ordinal) || normal.StartsWith(otherNormal + "/", StringComparison.Ordinal))
-                {
-                    throw new ArgumentException($"The save of step {Step} already has a file '{other}', which '{name}' would duplicate or nest with{(other == otherNormal && name == normal ? "" : " (after Unicode normalisation)")}.", nameof(name));
-                }
+                throw new ArgumentException($"The save of step {Step} already has a file '{other}', which '{name}' would duplicate or nest with{(other == otherNormal && name == normal ? "" : " (after Unicode normalisation)")}.", nameof(name));
             }
 
             _files.Add(name, null);
+            Track(normal, name);
         }
 
         try
@@ -264,10 +267,63 @@ public sealed class CheckpointSave : IAsyncDisposable
             lock (_gate)
             {
                 _files.Remove(name);
+                Track(normal, null);
             }
 
             await _manager.DeleteUncommittedAsync(this, [relativeKey]).ConfigureAwait(false);
             throw;
+        }
+    }
+
+    /// <summary>The file already added that <paramref name="normal"/> (a name in normal form C) would equal, or be a folder or a file of.</summary>
+    private string? FindClash(string normal)
+    {
+        if (_normalNames.TryGetValue(normal, out var same))
+        {
+            return same;
+        }
+
+        if (_normalFolders.ContainsKey(normal))
+        {
+            // Only when refusing: name one of the files under it.
+            return _normalNames.First(n => n.Key.StartsWith(normal + "/", StringComparison.Ordinal)).Value;
+        }
+
+        for (var slash = normal.IndexOf('/', StringComparison.Ordinal); slash > 0; slash = normal.IndexOf('/', slash + 1))
+        {
+            if (_normalNames.TryGetValue(normal[..slash], out var folder))
+            {
+                return folder;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Records a normalised name (added as <paramref name="name"/>), or forgets it when <paramref name="name"/> is null.</summary>
+    private void Track(string normal, string? name)
+    {
+        if (name is null)
+        {
+            _normalNames.Remove(normal);
+        }
+        else
+        {
+            _normalNames.Add(normal, name);
+        }
+
+        for (var slash = normal.IndexOf('/', StringComparison.Ordinal); slash > 0; slash = normal.IndexOf('/', slash + 1))
+        {
+            var folder = normal[..slash];
+            var count = _normalFolders.GetValueOrDefault(folder) + (name is null ? -1 : 1);
+            if (count == 0)
+            {
+                _normalFolders.Remove(folder);
+            }
+            else
+            {
+                _normalFolders[folder] = count;
+            }
         }
     }
 

@@ -7,11 +7,66 @@ namespace Konduktor.Storage;
 /// <summary>Writes manifests, and reads them back refusing anything a restore must not trust.</summary>
 internal static class ManifestCodec
 {
-    /// <summary>Manifests larger than this are refused unread: a sane checkpoint lists far fewer files.</summary>
+    /// <summary>
+    /// Manifests larger than this (16 MiB) are refused unread: a sane checkpoint lists far fewer files. Saves refuse to commit
+    /// a larger one (<see cref="SerializeForCommit"/>).
+    /// </summary>
     public const int MaxBytes = 16 * 1024 * 1024;
 
     public static byte[] Serialize(CheckpointManifest manifest) =>
         JsonSerializer.SerializeToUtf8Bytes(manifest, ManifestJsonContext.Default.CheckpointManifest);
+
+    /// <summary>
+    /// Serializes a manifest a save is about to commit and runs every reader check (<see cref="Parse"/>, with the same limits)
+    /// on those very bytes, so a save never commits what its own readers would skip.
+    /// </summary>
+    /// <exception cref="ArgumentException">The metadata has a null key or value.</exception>
+    /// <exception cref="CheckpointStorageException">Readers would refuse the manifest (e.g. it is over <see cref="MaxBytes"/>); the message says why, with the sizes.</exception>
+    public static byte[] SerializeForCommit(CheckpointManifest manifest)
+    {
+        ThrowIfInvalidMetadata(manifest.Step, manifest.Metadata);
+        var bytes = Serialize(manifest);
+        try
+        {
+            Parse(bytes, manifest.Run, manifest.Scope, manifest.Step);
+        }
+        catch (InvalidManifestException e)
+        {
+            throw new CheckpointStorageException(
+                $"The manifest of step {manifest.Step.ToString(CultureInfo.InvariantCulture)} would be {bytes.Length.ToString(CultureInfo.InvariantCulture)} bytes ({manifest.Files.Count.ToString(CultureInfo.InvariantCulture)} files, {manifest.Metadata.Count.ToString(CultureInfo.InvariantCulture)} metadata values), and every reader would refuse it: {e.Message}. Nothing was committed.");
+        }
+
+        return bytes;
+    }
+
+    /// <summary>Refuses metadata readers would refuse, as an <see cref="ArgumentException"/> naming the parameter <c>metadata</c>.</summary>
+    public static void ThrowIfInvalidMetadata(long step, IEnumerable<KeyValuePair<string, string>> metadata)
+    {
+        if (CheckMetadata(metadata) is { } problem)
+        {
+            throw new ArgumentException(
+                $"The metadata of step {step.ToString(CultureInfo.InvariantCulture)} cannot be saved: {problem} (manifest readers refuse null metadata keys and values).", nameof(metadata));
+        }
+    }
+
+    /// <summary>Why <paramref name="metadata"/> cannot be in a manifest (a null key or value), or null: the one rule for readers and savers.</summary>
+    public static string? CheckMetadata(IEnumerable<KeyValuePair<string, string>> metadata)
+    {
+        foreach (var (key, value) in metadata)
+        {
+            if (key is null)
+            {
+                return "it has a null key";
+            }
+
+            if (value is null)
+            {
+                return $"the value of '{ObjectKey.Printable(key)}' is null";
+            }
+        }
+
+        return null;
+    }
 
     /// <summary>Parses and checks a manifest found at <c>{run}/{scope}/step-{step}/manifest.json</c>.</summary>
     /// <exception cref="InvalidManifestException">The manifest cannot be trusted; the message says why.</exception>
@@ -114,9 +169,9 @@ internal static class ManifestCodec
             }
         }
 
-        if (m.Metadata.Any(kv => kv.Key is null || kv.Value is null))
+        if (CheckMetadata(m.Metadata) is { } metadataProblem)
         {
-            throw new InvalidManifestException("its metadata has a null key or value");
+            throw new InvalidManifestException($"its metadata is not valid: {metadataProblem}");
         }
     }
 }
