@@ -10,15 +10,17 @@ public sealed partial class CheckpointManager
     /// <summary>
     /// Restores the newest intact checkpoint into <paramref name="directory"/>: every file is downloaded into a temporary
     /// sibling folder and verified while streaming, and only a fully verified checkpoint replaces the directory (its
-    /// previous content is removed). Torn or corrupt checkpoints are passed over (never deleted) and reported. A checkpoint
-    /// that disappears while it is read (a writer's retention deleted it after committing a newer one) is not reported:
-    /// the scope is listed again and the newest committed checkpoint is taken.
+    /// previous content is removed). Torn or corrupt checkpoints are passed over (never deleted) and reported.
     /// </summary>
+    /// <remarks>
+    /// A checkpoint that disappears while it is read (a writer's retention deleted it after committing a newer one) is not
+    /// reported: the scope is listed again and the newest committed checkpoint is taken.
+    /// </remarks>
+    /// <exception cref="CheckpointStorageException">Checkpoints kept disappearing while they were read, listing after listing.</exception>
     /// <param name="directory">The local directory to fill.</param>
     /// <param name="progress">Receives progress as bytes move.</param>
     /// <param name="cancellationToken">Cancels the restore; the directory is then unchanged.</param>
     /// <returns>Which step was restored (or that none was found) and which were skipped.</returns>
-    /// <exception cref="CheckpointStorageException">Checkpoints kept disappearing while they were read, listing after listing.</exception>
     public async Task<RestoreResult> RestoreLatestAsync(string directory, IProgress<TransferProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(directory);
@@ -133,7 +135,7 @@ public sealed partial class CheckpointManager
     /// (which a prune leaves for a moment), the next listing sees the same.
     /// </summary>
     /// <exception cref="CheckpointStorageException">After <see cref="MaxListings"/> listings, checkpoints still disappeared under the restore.</exception>
-    private async Task<(Candidate? Found, T? Value, IReadOnlyList<SkippedCheckpoint> Skipped)> UseLatestAsync<T>(
+    private async Task<(Candidate? Found, T? Value, List<SkippedCheckpoint> Skipped)> UseLatestAsync<T>(
         Func<Candidate, IReadOnlyList<SkippedCheckpoint>, CancellationToken, Task<T>> use, CancellationToken cancellationToken)
     {
         // Verdicts of this call, kept across listings so that the report says what was wrong rather than "known corrupt".
@@ -327,9 +329,6 @@ public sealed partial class CheckpointManager
         return new Candidate(read.Manifest, read.ETag, problem);
     }
 
-    private static Candidate Vanished(long step) =>
-        new(null, null, new SkippedCheckpoint(step, SkipReason.NotCommitted, "nothing is stored under it any more (deleted while it was read, or never saved)"), Vanished: true);
-
     /// <summary>Downloads and verifies every file into a temporary sibling folder, then swaps it in.</summary>
     private async Task DownloadAsync(CheckpointManifest manifest, string? manifestETag, string directory, IProgress<TransferProgress>? progress, CancellationToken cancellationToken)
     {
@@ -491,7 +490,7 @@ public sealed partial class CheckpointManager
         }
     }
 
-    private RestoreResult Restored(CheckpointManifest manifest, string directory, IReadOnlyList<SkippedCheckpoint> skipped, long started)
+    private RestoreResult Restored(CheckpointManifest manifest, string directory, List<SkippedCheckpoint> skipped, long started)
     {
         RestoredStep = manifest.Step;
         StorageTelemetry.RestoreDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, new KeyValuePair<string, object?>("outcome", "restored"));
@@ -501,4 +500,8 @@ public sealed partial class CheckpointManager
 
     /// <summary>A step judged for a restore: its manifest and version, why it is passed over, or that it disappeared meanwhile.</summary>
     private sealed record Candidate(CheckpointManifest? Manifest, string? ETag, SkippedCheckpoint? Skip, bool Vanished = false);
+
+    /// <summary>A step that was listed but holds nothing any more, or whose manifest went while it was read.</summary>
+    private static Candidate Vanished(long step) =>
+        new(null, null, new SkippedCheckpoint(step, SkipReason.NotCommitted, "nothing is stored under it any more (deleted while it was read, or never saved)"), Vanished: true);
 }
