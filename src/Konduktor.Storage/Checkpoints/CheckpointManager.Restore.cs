@@ -4,6 +4,9 @@ namespace Konduktor.Storage;
 
 public sealed partial class CheckpointManager
 {
+    // How many times one restore lists the scope before it gives up on checkpoints that keep disappearing under it.
+    private const int MaxListings = 16;
+
     /// <summary>
     /// Restores the newest intact checkpoint into <paramref name="directory"/>: every file is downloaded into a hidden
     /// staging folder (inside the directory when it exists, else beside it) and verified while streaming, and only a fully
@@ -11,6 +14,11 @@ public sealed partial class CheckpointManager
     /// never renamed, so a mount point or the target of a symbolic link works). Torn or corrupt checkpoints are passed over
     /// (never deleted) and reported.
     /// </summary>
+    /// <remarks>
+    /// A checkpoint that disappears while it is read (a writer's retention deleted it after committing a newer one) is not
+    /// reported: the scope is listed again and the newest committed checkpoint is taken.
+    /// </remarks>
+    /// <exception cref="CheckpointStorageException">Checkpoints kept disappearing while they were read, listing after listing.</exception>
     /// <param name="directory">The local directory to fill.</param>
     /// <param name="progress">Receives progress as bytes move.</param>
     /// <param name="cancellationToken">Cancels the restore; the directory is then unchanged.</param>
@@ -23,37 +31,16 @@ public sealed partial class CheckpointManager
     {
         ArgumentException.ThrowIfNullOrEmpty(directory);
         var started = Stopwatch.GetTimestamp();
-        var skipped = new List<SkippedCheckpoint>();
-        foreach (var step in await ListStepsAsync(cancellationToken).ConfigureAwait(false))
-        {
-            var candidate = await CheckCandidateAsync(step, cancellationToken).ConfigureAwait(false);
-            if (candidate.Skip is { } skip)
+        var (found, _, skipped) = await UseLatestAsync(
+            async (candidate, _, ct) =>
             {
-                Skip(skipped, skip);
-                continue;
-            }
-
-            try
-            {
-                await DownloadAsync(candidate.Manifest!, candidate.ETag, directory, progress, cancellationToken).ConfigureAwait(false);
-            }
-            catch (CheckpointCorruptException e)
-            {
-                Skip(skipped, new SkippedCheckpoint(step, SkipReason.ChecksumMismatch, e.Message));
-                continue;
-            }
-            catch (ObjectNotFoundException e)
-            {
-                _judgedBad[step] = candidate.ETag;
-                Skip(skipped, new SkippedCheckpoint(step, SkipReason.MissingFile, e.Message));
-                continue;
-            }
-
-            return Restored(candidate.Manifest!, Path.GetFullPath(directory), skipped, started);
-        }
-
-        Log.NothingToRestore(_logger, RunId, Scope, Store.Location, skipped.Count);
-        return new RestoreResult(null, null, skipped);
+                await DownloadAsync(candidate.Manifest!, candidate.ETag, directory, progress, ct).ConfigureAwait(false);
+                return true;
+            },
+            cancellationToken).ConfigureAwait(false);
+        return found is null
+            ? new RestoreResult(null, null, skipped)
+            : Restored(found.Manifest!, Path.GetFullPath(directory), skipped, started);
     }
 
     /// <summary>Restores one particular step into <paramref name="directory"/>, verified and atomically like <see cref="RestoreLatestAsync"/>.</summary>
@@ -94,74 +81,182 @@ public sealed partial class CheckpointManager
     /// </summary>
     /// <param name="cancellationToken">Cancels the search.</param>
     /// <returns>A reader; <see cref="CheckpointReader.Found"/> is false when no checkpoint qualifies.</returns>
-    public async Task<CheckpointReader> OpenLatestAsync(CancellationToken cancellationToken = default) =>
-        await FindLatestAsync([], cancellationToken).ConfigureAwait(false);
+    /// <exception cref="CheckpointStorageException">Checkpoints kept disappearing while they were checked, listing after listing.</exception>
+    public async Task<CheckpointReader> OpenLatestAsync(CancellationToken cancellationToken = default)
+    {
+        var (found, _, skipped) = await UseLatestAsync((_, _, _) => Task.FromResult(true), cancellationToken).ConfigureAwait(false);
+        if (found is null)
+        {
+            return new CheckpointReader(null, null, null, skipped);
+        }
+
+        RestoredStep = found.Manifest!.Step;
+        Log.Restored(_logger, found.Manifest.Step, found.Manifest.TotalLength, skipped.Count);
+        return new CheckpointReader(this, found.Manifest, found.ETag, skipped);
+    }
 
     /// <summary>
     /// Loads the newest intact checkpoint through <paramref name="load"/>, which reads its files from the reader it is given
     /// (every stream verifies its checksum). When a file turns out corrupt while it is read
     /// (<see cref="CheckpointCorruptException"/>), that checkpoint is passed over and <paramref name="load"/> is called
-    /// again with the next older one, so what it returns always comes from a fully verified checkpoint.
+    /// again with the next older one, so what it returns always comes from a fully verified checkpoint. When a file
+    /// disappears while it is read (a writer's retention deleted the checkpoint after committing a newer one),
+    /// <paramref name="load"/> is called again with the newest committed checkpoint.
     /// </summary>
     /// <typeparam name="T">What <paramref name="load"/> makes of a checkpoint (e.g. the training state).</typeparam>
     /// <param name="load">Reads the checkpoint's files; it should read each file to its end before trusting it.</param>
     /// <param name="cancellationToken">Cancels the load.</param>
     /// <returns>The loaded value and its checkpoint, or <see cref="LoadResult{T}.Found"/> false; and what was skipped, and why.</returns>
+    /// <exception cref="CheckpointStorageException">Checkpoints kept disappearing while they were read, listing after listing.</exception>
     public async Task<LoadResult<T>> LoadLatestAsync<T>(Func<CheckpointReader, CancellationToken, Task<T>> load, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(load);
-        var skipped = new List<SkippedCheckpoint>();
-        while (true)
+        var (found, value, skipped) = await UseLatestAsync(
+            async (candidate, skippedSoFar, ct) =>
+            {
+                RestoredStep = candidate.Manifest!.Step;
+                try
+                {
+                    return await load(new CheckpointReader(this, candidate.Manifest, candidate.ETag, skippedSoFar), ct).ConfigureAwait(false);
+                }
+                catch (CheckpointStorageException e) when (e is CheckpointCorruptException or ObjectNotFoundException)
+                {
+                    RestoredStep = null;
+                    throw;
+                }
+            },
+            cancellationToken).ConfigureAwait(false);
+        if (found is not null)
         {
-            var reader = await FindLatestAsync(skipped, cancellationToken).ConfigureAwait(false);
-            if (!reader.Found)
-            {
-                return new LoadResult<T>(default, null, skipped);
-            }
-
-            try
-            {
-                return new LoadResult<T>(await load(reader, cancellationToken).ConfigureAwait(false), reader.Manifest, skipped);
-            }
-            catch (CheckpointCorruptException e) when (e.Step == reader.Step)
-            {
-                RestoredStep = null;
-                Skip(skipped, new SkippedCheckpoint(e.Step, SkipReason.ChecksumMismatch, e.Message));
-            }
+            Log.Restored(_logger, found.Manifest!.Step, found.Manifest.TotalLength, skipped.Count);
         }
+
+        return new LoadResult<T>(value, found?.Manifest, skipped);
     }
 
-    /// <summary>Finds the newest intact-looking checkpoint, adding to <paramref name="skipped"/> the steps it passes over that are not in it yet.</summary>
-    private async Task<CheckpointReader> FindLatestAsync(List<SkippedCheckpoint> skipped, CancellationToken cancellationToken)
+    /// <summary>
+    /// Hands the newest checkpoint that checks out to <paramref name="use"/> (a download, a load), passing over torn and
+    /// corrupt ones, which are reported. A checkpoint that disappears while it is judged or read was deleted by a writer's
+    /// retention after a newer one was committed: it is neither torn nor corrupt, is not reported, and the scope is listed
+    /// again. "None" is the answer only when a listing finds nothing committed and, if it saw a step without a manifest
+    /// (which a prune leaves for a moment), the next listing sees the same.
+    /// </summary>
+    /// <exception cref="CheckpointStorageException">After <see cref="MaxListings"/> listings, checkpoints still disappeared under the restore.</exception>
+    private async Task<(Candidate? Found, T? Value, List<SkippedCheckpoint> Skipped)> UseLatestAsync<T>(
+        Func<Candidate, IReadOnlyList<SkippedCheckpoint>, CancellationToken, Task<T>> use, CancellationToken cancellationToken)
     {
-        foreach (var step in await ListStepsAsync(cancellationToken).ConfigureAwait(false))
+        // Verdicts of this call, kept across listings so that the report says what was wrong rather than "known corrupt".
+        var verdicts = new Dictionary<long, SkippedCheckpoint>();
+        var vanished = new List<long>();
+        List<SkippedCheckpoint>? previous = null;
+        for (var listing = 1; ; listing++)
         {
-            if (skipped.Any(s => s.Step == step))
+            var skipped = new List<SkippedCheckpoint>();
+            long? gone = null;
+            foreach (var step in await ListStepsAsync(cancellationToken).ConfigureAwait(false))
             {
-                continue;
+                var candidate = await CheckCandidateAsync(step, cancellationToken).ConfigureAwait(false);
+                if (candidate.Vanished)
+                {
+                    gone = step;
+                    break;
+                }
+
+                if (candidate.Skip is { } skip)
+                {
+                    skipped.Add(skip.Reason == SkipReason.KnownCorrupt && verdicts.TryGetValue(step, out var first) ? first : skip);
+                    if (skip.Reason is not (SkipReason.NotCommitted or SkipReason.KnownCorrupt))
+                    {
+                        verdicts[step] = skip;
+                    }
+
+                    continue;
+                }
+
+                try
+                {
+                    var value = await use(candidate, [.. skipped], cancellationToken).ConfigureAwait(false);
+                    Report(skipped);
+                    return (candidate, value, skipped);
+                }
+                catch (CheckpointCorruptException e) when (e.Step == step)
+                {
+                    skipped.Add(verdicts[step] = new SkippedCheckpoint(step, SkipReason.ChecksumMismatch, e.Message));
+                }
+                catch (ObjectNotFoundException e) when (e.Key.StartsWith(CheckpointLayout.StepFolder(RunId, Scope, step), StringComparison.Ordinal))
+                {
+                    if (!await IsStillCommittedAsync(step, candidate.ETag, cancellationToken).ConfigureAwait(false))
+                    {
+                        gone = step;
+                        break;
+                    }
+
+                    // The manifest that lists the file is still there: the checkpoint is missing a file, not deleted.
+                    _judgedBad[step] = candidate.ETag;
+                    skipped.Add(verdicts[step] = new SkippedCheckpoint(step, SkipReason.MissingFile, e.Message));
+                }
             }
 
-            var candidate = await CheckCandidateAsync(step, cancellationToken).ConfigureAwait(false);
-            if (candidate.Skip is { } skip)
+            if (gone is { } disappeared)
             {
-                Skip(skipped, skip);
-                continue;
+                vanished.Add(disappeared);
+                Log.Relisting(_logger, disappeared);
+            }
+            else if ((previous is not null && previous.SequenceEqual(skipped)) || !skipped.Any(s => s.Reason == SkipReason.NotCommitted))
+            {
+                Report(skipped);
+                Log.NothingToRestore(_logger, RunId, Scope, Store.Location, skipped.Count);
+                return (null, default, skipped);
+            }
+            else
+            {
+                // Nothing committed, but a step without a manifest may be one a writer was pruning after a newer commit.
+                previous = skipped;
             }
 
-            RestoredStep = step;
-            Log.Restored(_logger, step, candidate.Manifest!.TotalLength, skipped.Count);
-            return new CheckpointReader(this, candidate.Manifest, candidate.ETag, [.. skipped]);
+            if (listing == MaxListings)
+            {
+                throw new CheckpointStorageException(
+                    $"Restoring run '{RunId}', scope '{Scope}' from {Store.Location} gave up after listing it {MaxListings} times: checkpoints disappeared "
+                    + $"while they were read (steps {string.Join(", ", vanished)}), deleted by a writer's retention faster than this restore reads them. "
+                    + "Keep more checkpoints (Retention:KeepLast) or restore again.");
+            }
         }
 
-        Log.NothingToRestore(_logger, RunId, Scope, Store.Location, skipped.Count);
-        return new CheckpointReader(null, null, null, [.. skipped]);
+        void Report(List<SkippedCheckpoint> skipped)
+        {
+            foreach (var skip in skipped)
+            {
+                StorageTelemetry.Fallbacks.Add(1, new KeyValuePair<string, object?>("reason", skip.Reason.ToString()));
+                Log.Skipped(_logger, skip.Step, skip.Reason, skip.Detail);
+            }
+        }
     }
 
-    /// <summary>Opens one file as a stream that verifies it; a mismatch marks the checkpoint (that manifest version) corrupt.</summary>
+    /// <summary>Whether <paramref name="step"/>'s manifest is still the version <paramref name="manifestETag"/> that was judged.</summary>
+    private async Task<bool> IsStillCommittedAsync(long step, string? manifestETag, CancellationToken cancellationToken) =>
+        (await Store.StatAsync(CheckpointLayout.ManifestKey(RunId, Scope, step), cancellationToken).ConfigureAwait(false)) is { } info
+        && info.ETag == manifestETag;
+
+    /// <summary>
+    /// Opens one file as a stream that verifies it; a mismatch, or the file changing while it is read, marks the checkpoint
+    /// (that manifest version) corrupt.
+    /// </summary>
     internal async Task<Stream> OpenVerifiedAsync(CheckpointManifest manifest, string? manifestETag, ManifestFile file, CancellationToken cancellationToken)
     {
         var key = CheckpointLayout.StepFolder(RunId, Scope, manifest.Step) + file.Key;
-        var inner = await Store.OpenReadAsync(key, null, cancellationToken).ConfigureAwait(false);
+        Stream inner;
+        try
+        {
+            inner = await Store.OpenReadAsync(key, null, cancellationToken).ConfigureAwait(false);
+        }
+        catch (PreconditionFailedException e)
+        {
+            // Checkpoint data is written once; a file replaced under the read is tampering, judged like a checksum mismatch.
+            _judgedBad[manifest.Step] = manifestETag;
+            throw VerifyingReadStream.Changed(manifest.Step, file, e);
+        }
+
         return new VerifyingReadStream(inner, manifest.Step, file, _ => _judgedBad[manifest.Step] = manifestETag);
     }
 
@@ -176,6 +271,7 @@ public sealed partial class CheckpointManager
         var manifestKey = CheckpointLayout.ManifestKey(RunId, Scope, step);
         ObjectInfo? manifestInfo = null;
         var lengths = new Dictionary<string, long>(StringComparer.Ordinal);
+        var empty = true;
         await foreach (var entry in Store.ListAsync(folder, null, cancellationToken).ConfigureAwait(false))
         {
             if (entry.Info is not { } info)
@@ -183,6 +279,7 @@ public sealed partial class CheckpointManager
                 continue;
             }
 
+            empty = false;
             if (entry.Key == manifestKey)
             {
                 manifestInfo = info;
@@ -196,6 +293,12 @@ public sealed partial class CheckpointManager
         // Listed before it is read: if the manifest is replaced in between, the version judged below is the older one, so a
         // later save meets a different version and reports a conflict rather than superseding a checkpoint nobody judged.
         var read = await ReadManifestAsync(step, manifestKey, manifestInfo, cancellationToken).ConfigureAwait(false);
+        if ((manifestInfo is null && empty) || read.Vanished)
+        {
+            // The step was listed, so it held objects: they were deleted since (retention, after a newer commit).
+            return Vanished(step);
+        }
+
         if (read.Manifest is null)
         {
             if (read.Reason == SkipReason.InvalidManifest)
@@ -220,6 +323,13 @@ public sealed partial class CheckpointManager
             .FirstOrDefault(p => p is not null);
         if (problem is not null)
         {
+            // A listing is no snapshot: a file missing from it may have been deleted with the whole checkpoint after its
+            // manifest was listed. Only a manifest still there makes the missing file a verdict.
+            if (problem.Reason == SkipReason.MissingFile && !await IsStillCommittedAsync(step, read.ETag, cancellationToken).ConfigureAwait(false))
+            {
+                return Vanished(step);
+            }
+
             _judgedBad[step] = read.ETag;
         }
 
@@ -352,12 +462,10 @@ public sealed partial class CheckpointManager
         return new RestoreResult(manifest, directory, skipped);
     }
 
-    private void Skip(List<SkippedCheckpoint> skipped, SkippedCheckpoint skip)
-    {
-        skipped.Add(skip);
-        StorageTelemetry.Fallbacks.Add(1, new KeyValuePair<string, object?>("reason", skip.Reason.ToString()));
-        Log.Skipped(_logger, skip.Step, skip.Reason, skip.Detail);
-    }
+    /// <summary>A step judged for a restore: its manifest and version, why it is passed over, or that it disappeared meanwhile.</summary>
+    private sealed record Candidate(CheckpointManifest? Manifest, string? ETag, SkippedCheckpoint? Skip, bool Vanished = false);
 
-    private sealed record Candidate(CheckpointManifest? Manifest, string? ETag, SkippedCheckpoint? Skip);
+    /// <summary>A step that was listed but holds nothing any more, or whose manifest went while it was read.</summary>
+    private static Candidate Vanished(long step) =>
+        new(null, null, new SkippedCheckpoint(step, SkipReason.NotCommitted, "nothing is stored under it any more (deleted while it was read, or never saved)"), Vanished: true);
 }

@@ -120,7 +120,8 @@ public sealed partial class CheckpointManager
         {
             try
             {
-                await ApplyRetentionAsync(cancellationToken).ConfigureAwait(false);
+                // The step just committed is never deleted by its own retention pass, wherever it stands among the others.
+                await ApplyRetentionAsync(save.Step, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception e)
             {

@@ -160,7 +160,12 @@ public sealed partial class CheckpointManager
         }
         catch (ObjectNotFoundException)
         {
-            return new ManifestRead(null, null, null, SkipReason.NotCommitted, "the manifest disappeared while it was read");
+            return new ManifestRead(null, null, null, SkipReason.NotCommitted, "the manifest disappeared while it was read", Vanished: true);
+        }
+        catch (PreconditionFailedException)
+        {
+            // Replaced while it was read (superseded by another writer): as good as gone; a new listing sees the new one.
+            return new ManifestRead(null, null, null, SkipReason.NotCommitted, "the manifest changed while it was read", Vanished: true);
         }
 
         try
@@ -180,7 +185,8 @@ public sealed partial class CheckpointManager
         return $"a{Job.RestartAttempt.ToString(CultureInfo.InvariantCulture)}-{Convert.ToHexStringLower(random)}";
     }
 
-    private sealed record ManifestRead(CheckpointManifest? Manifest, string? ETag, byte[]? Bytes, SkipReason? Reason, string? Problem);
+    /// <summary>A manifest as read; <paramref name="Vanished"/>: it was there when listed and gone (or replaced) when read.</summary>
+    private sealed record ManifestRead(CheckpointManifest? Manifest, string? ETag, byte[]? Bytes, SkipReason? Reason, string? Problem, bool Vanished = false);
 }
 
 /// <summary>One step folder of a scope, as <see cref="CheckpointManager.ListAsync"/> found it.</summary>

@@ -4,31 +4,58 @@ public sealed partial class CheckpointManager
 {
     /// <summary>
     /// Deletes the scope's valid checkpoints that no retention policy keeps. Never deleted: the newest valid checkpoint,
-    /// the one this manager restored from, pinned steps, corrupt or unreadable checkpoints (kept for inspection), other runs
-    /// and scopes — and nothing at all while the newest step folder is not a committed, valid checkpoint.
+    /// the one this manager restored from, pinned steps, corrupt or unreadable checkpoints (kept for inspection, and never
+    /// counted among the newest valid ones), other runs and scopes — and nothing at all while the newest step folder that
+    /// is not known to be corrupt is not a committed checkpoint (a save in progress, or a torn one).
     /// Each deletion removes the manifest first (the checkpoint disappears at once), then its data.
     /// </summary>
     /// <param name="cancellationToken">Cancels the clean-up; what is deleted stays deleted, the rest stays intact.</param>
     /// <returns>The deleted steps, newest first.</returns>
-    public async Task<IReadOnlyList<long>> ApplyRetentionAsync(CancellationToken cancellationToken = default)
+    public Task<IReadOnlyList<long>> ApplyRetentionAsync(CancellationToken cancellationToken = default) =>
+        ApplyRetentionAsync(null, cancellationToken);
+
+    /// <summary>Applies retention; <paramref name="justCommitted"/>, the step a save has just committed, is kept whatever the policies say.</summary>
+    private async Task<IReadOnlyList<long>> ApplyRetentionAsync(long? justCommitted, CancellationToken cancellationToken)
     {
-        var listing = await ListAsync(cancellationToken).ConfigureAwait(false);
-        if (listing.Count == 0)
+        var valid = new List<CheckpointManifest>();
+        foreach (var step in await ListStepsAsync(cancellationToken).ConfigureAwait(false))
+        {
+            var read = await ReadManifestAsync(step, cancellationToken).ConfigureAwait(false);
+            var corrupt = read.Reason == SkipReason.InvalidManifest
+                || (read.Manifest is not null && _judgedBad.TryGetValue(step, out var judged) && judged == read.ETag);
+            if (corrupt)
+            {
+                continue; // Kept for inspection; a corrupt step is no newest valid checkpoint.
+            }
+
+            if (read.Manifest is null)
+            {
+                if (valid.Count == 0)
+                {
+                    Log.RetentionSkipped(_logger, $"the newest step {step} is not a committed checkpoint ({read.Problem})");
+                    return [];
+                }
+
+                continue;
+            }
+
+            valid.Add(read.Manifest);
+        }
+
+        if (valid.Count == 0)
         {
             return [];
         }
 
-        if (!listing[0].IsCommitted)
-        {
-            Log.RetentionSkipped(_logger, $"the newest step {listing[0].Step} is not a committed checkpoint ({listing[0].Problem})");
-            return [];
-        }
-
-        var valid = listing.Where(c => c.IsCommitted).Select(c => c.Manifest!).ToList();
         List<long> protectedSteps = [valid[0].Step];
         if (RestoredStep is { } restored)
         {
             protectedSteps.Add(restored);
+        }
+
+        if (justCommitted is { } fresh)
+        {
+            protectedSteps.Add(fresh);
         }
 
         var keep = RetentionPlanner.Keep(valid, Options.Retention, protectedSteps);

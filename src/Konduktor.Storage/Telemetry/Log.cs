@@ -46,4 +46,8 @@ internal static partial class Log
 
     [LoggerMessage(14, LogLevel.Debug, "Cleaning up the data of an abandoned save of step {Step} failed; garbage collection will remove it.")]
     public static partial void CleanupFailed(ILogger logger, Exception exception, long step);
+
+    // Numbered apart from the rest (issue 18, defect 3) so that other additions do not collide with it.
+    [LoggerMessage(1803, LogLevel.Information, "Checkpoint step {Step} disappeared while it was restored (deleted by a writer's retention after a newer save); listing the scope again.")]
+    public static partial void Relisting(ILogger logger, long step);
 }

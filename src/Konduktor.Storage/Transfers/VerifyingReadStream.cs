@@ -3,7 +3,9 @@ namespace Konduktor.Storage;
 /// <summary>
 /// Reads one checkpoint file and checks it against its manifest entry as the bytes pass. The last bytes are handed
 /// over only once the whole file's length and checksum match, so a reader never finishes on unverified data;
-/// a mismatch throws <see cref="CheckpointCorruptException"/>.
+/// a mismatch throws <see cref="CheckpointCorruptException"/>, and so does the file changing under the read (a store's
+/// <see cref="PreconditionFailedException"/>: checkpoint data is written once, so a replaced file is tampering). A zero-length
+/// read returns 0 and changes nothing: only a read with room for bytes that gets none is the end of the file.
 /// </summary>
 internal sealed class VerifyingReadStream(Stream inner, long step, ManifestFile file, Action<CheckpointCorruptException>? onCorrupt) : Stream
 {
@@ -28,7 +30,21 @@ internal sealed class VerifyingReadStream(Stream inner, long step, ManifestFile 
 
     public override int Read(Span<byte> buffer)
     {
-        var read = inner.Read(buffer);
+        if (buffer.IsEmpty)
+        {
+            return 0;
+        }
+
+        int read;
+        try
+        {
+            read = inner.Read(buffer);
+        }
+        catch (PreconditionFailedException e)
+        {
+            throw Fail(Changed(step, file, e));
+        }
+
         return Check(buffer[..read], read);
     }
 
@@ -37,9 +53,27 @@ internal sealed class VerifyingReadStream(Stream inner, long step, ManifestFile 
 
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
-        var read = await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+        if (buffer.IsEmpty)
+        {
+            return 0;
+        }
+
+        int read;
+        try
+        {
+            read = await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+        }
+        catch (PreconditionFailedException e)
+        {
+            throw Fail(Changed(step, file, e));
+        }
+
         return Check(buffer.Span[..read], read);
     }
+
+    /// <summary>The verdict on a file that changed while it was read (the store saw another version of it).</summary>
+    internal static CheckpointCorruptException Changed(long step, ManifestFile file, PreconditionFailedException cause) =>
+        new(step, file.Name, "one version from its first byte to its last", "a version that changed while it was read", cause);
 
     public override void Flush()
     {
@@ -110,10 +144,11 @@ internal sealed class VerifyingReadStream(Stream inner, long step, ManifestFile 
         _verified = true;
     }
 
-    private void Fail(string expected, string actual)
+    private void Fail(string expected, string actual) => throw Fail(new CheckpointCorruptException(step, file.Name, expected, actual));
+
+    private CheckpointCorruptException Fail(CheckpointCorruptException error)
     {
-        var error = new CheckpointCorruptException(step, file.Name, expected, actual);
         onCorrupt?.Invoke(error);
-        throw error;
+        return error;
     }
 }
