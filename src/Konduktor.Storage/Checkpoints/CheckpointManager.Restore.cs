@@ -30,6 +30,7 @@ public sealed partial class CheckpointManager
     public async Task<RestoreResult> RestoreLatestAsync(string directory, IProgress<TransferProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(directory);
+        RestoreTarget.ThrowIfRefused(directory, Store);
         var started = Stopwatch.GetTimestamp();
         var (found, _, skipped) = await UseLatestAsync(
             async (candidate, _, ct) =>
@@ -55,6 +56,7 @@ public sealed partial class CheckpointManager
     {
         ArgumentOutOfRangeException.ThrowIfNegative(step);
         ArgumentException.ThrowIfNullOrEmpty(directory);
+        RestoreTarget.ThrowIfRefused(directory, Store);
         var started = Stopwatch.GetTimestamp();
         var candidate = await CheckCandidateAsync(step, cancellationToken).ConfigureAwait(false);
         if (candidate.Skip is { } skip)

@@ -89,6 +89,9 @@ public sealed partial class CheckpointManager
 
         var files = LocalDirectoryWalk.Files(root.FullName, Options.SymbolicLinks, (Store as ILocalDirectoryStore)?.LocalRoot, cancellationToken);
 
+        // As in SaveAsync: what the metadata alone makes unreadable is refused before any data goes up.
+        ManifestCodec.SerializeForCommit(NewManifest(step, NewWriterId(), [], metadata));
+
         var save = await BeginSaveAsync(step, progress, cancellationToken).ConfigureAwait(false);
         await using (save.ConfigureAwait(false))
         {

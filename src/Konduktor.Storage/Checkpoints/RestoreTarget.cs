@@ -70,23 +70,13 @@ internal sealed class RestoreTarget : IDisposable
     /// </exception>
     public static RestoreTarget Create(string directory, ICheckpointStore store)
     {
-        var given = Path.TrimEndingDirectorySeparator(Path.GetFullPath(directory));
-        var real = RealPath.Resolve(given);
-        var named = real == given ? $"'{given}'" : $"'{given}' (really '{real}')";
-        var parent = Path.GetDirectoryName(real) ?? throw new ArgumentException($"Cannot restore into a file-system root: {named}.", nameof(directory));
-        LocalStoreOverlap.ThrowIfOverlaps(store, directory, "restore into");
+        var (real, parent) = Check(directory, store);
         var id = Guid.NewGuid().ToString("N");
         if (System.IO.Directory.Exists(real))
         {
-            ThrowIfHoldsMountPoint(given, real);
             var target = new RestoreTarget(real, id, inPlace: true, createdFolder: null);
             System.IO.Directory.CreateDirectory(target.Staging);
             return target;
-        }
-
-        if (Path.Exists(real))
-        {
-            throw new ArgumentException($"Cannot restore into {named}: it is a file, not a directory. Remove it or choose another directory.", nameof(directory));
         }
 
         var created = parent;
@@ -107,6 +97,32 @@ internal sealed class RestoreTarget : IDisposable
         }
 
         return fresh;
+    }
+
+    /// <summary>
+    /// Refuses <paramref name="directory"/> as <see cref="Create"/> would, without writing anything: a restore checks its
+    /// target before it looks for a checkpoint, so a bad target is an error even when there is nothing to restore.
+    /// </summary>
+    /// <exception cref="ArgumentException">As for <see cref="Create"/>.</exception>
+    public static void ThrowIfRefused(string directory, ICheckpointStore store) => Check(directory, store);
+
+    private static (string Real, string Parent) Check(string directory, ICheckpointStore store)
+    {
+        var given = Path.TrimEndingDirectorySeparator(Path.GetFullPath(directory));
+        var real = RealPath.Resolve(given);
+        var named = real == given ? $"'{given}'" : $"'{given}' (really '{real}')";
+        var parent = Path.GetDirectoryName(real) ?? throw new ArgumentException($"Cannot restore into a file-system root: {named}.", nameof(directory));
+        LocalStoreOverlap.ThrowIfOverlaps(store, directory, "restore into");
+        if (System.IO.Directory.Exists(real))
+        {
+            ThrowIfHoldsMountPoint(given, real);
+        }
+        else if (Path.Exists(real))
+        {
+            throw new ArgumentException($"Cannot restore into {named}: it is a file, not a directory. Remove it or choose another directory.", nameof(directory));
+        }
+
+        return (real, parent);
     }
 
     /// <summary>Puts the verified staged files in place of the directory's content.</summary>

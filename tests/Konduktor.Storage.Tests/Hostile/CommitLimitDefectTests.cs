@@ -70,6 +70,33 @@ public sealed class CommitLimitDefectTests
     }
 
     [Fact]
+    public async Task SaveDirectoryAsync_NullMetadataValue_ThrowsArgumentExceptionBeforeUploading()
+    {
+        var store = new InMemoryCheckpointStore();
+        var manager = Manager(store);
+        await manager.SaveStepAsync(1);
+        var before = await store.KeysAsync();
+        var directory = Directory.CreateTempSubdirectory("konduktor-metadata-").FullName;
+        try
+        {
+            await File.WriteAllBytesAsync(Path.Join(directory, "model.bin"), Bytes(1000, 2));
+            var metadata = new Dictionary<string, string> { ["loss"] = null! };
+
+            var moved = new RecordingProgress();
+
+            var error = await Assert.ThrowsAsync<ArgumentException>(() => manager.SaveDirectoryAsync(2, directory, metadata, moved));
+
+            Assert.Equal("metadata", error.ParamName);
+            Assert.Equal(0, moved.Reports);
+            Assert.Equal(before, await store.KeysAsync());
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task CommitAsync_NullMetadataValue_ThrowsArgumentExceptionRemovesTheDataAndCommitsNothing()
     {
         var store = new InMemoryCheckpointStore();
@@ -243,5 +270,15 @@ public sealed class CommitLimitDefectTests
         Assert.True(loaded.Found);
         Assert.Equal(step, loaded.Step);
         Assert.Empty(loaded.Skipped);
+    }
+
+    /// <summary>Counts progress reports as they happen (no synchronisation context in between).</summary>
+    private sealed class RecordingProgress : IProgress<TransferProgress>
+    {
+        private int _reports;
+
+        public int Reports => Volatile.Read(ref _reports);
+
+        public void Report(TransferProgress value) => Interlocked.Increment(ref _reports);
     }
 }

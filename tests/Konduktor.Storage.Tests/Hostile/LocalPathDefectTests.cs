@@ -377,6 +377,19 @@ public sealed class LocalPathDefectTests : IDisposable
         Assert.Equal("a file, not a directory", await File.ReadAllTextAsync(Path.Join(parent, "out")));
     }
 
+    [Fact]
+    public async Task RestoreLatestAsync_TargetRefusedAndNothingToRestore_StillRefusesIt()
+    {
+        var work = Dir("work");
+        var store = new FileSystemCheckpointStore(Path.Join(work, ".checkpoints"));
+
+        // An empty store: the refusal must not depend on there being a checkpoint to download.
+        await FailsAsync<ArgumentException>(() => Manager(store).RestoreLatestAsync(work), work, Path.Join(work, ".checkpoints"));
+        var file = Path.Join(Dir("parent"), "out");
+        await File.WriteAllTextAsync(file, "a file");
+        await FailsAsync<ArgumentException>(() => Manager(store).RestoreLatestAsync(file), file);
+    }
+
     private static void AssertHolds(string directory, (string Name, byte[] Data)[] files)
     {
         var expected = new SortedSet<string>(StringComparer.Ordinal);
