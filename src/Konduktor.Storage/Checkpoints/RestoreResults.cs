@@ -17,7 +17,7 @@ public enum SkipReason
     /// <summary>A file on the store has another length than the manifest says.</summary>
     LengthMismatch,
 
-    /// <summary>A file's bytes do not match its checksum.</summary>
+    /// <summary>A file's bytes do not match its checksum, or the file was replaced while it was read.</summary>
     ChecksumMismatch,
 
     /// <summary>This manager found the checkpoint corrupt earlier (e.g. while a caller read it as a stream).</summary>
