@@ -204,7 +204,7 @@ public sealed partial class CheckpointManager
                 vanished.Add(disappeared);
                 Log.Relisting(_logger, disappeared);
             }
-            else if ((previous is not null && previous.SequenceEqual(skipped)) || !skipped.Any(s => s.Reason == SkipReason.NotCommitted))
+            else if (previous is not null && previous.SequenceEqual(skipped))
             {
                 Report(skipped);
                 Log.NothingToRestore(_logger, RunId, Scope, Store.Location, skipped.Count);
@@ -212,7 +212,9 @@ public sealed partial class CheckpointManager
             }
             else
             {
-                // Nothing committed, but a step without a manifest may be one a writer was pruning after a newer commit.
+                // Nothing committed: confirmed by a second listing that agrees, because a step without a manifest may be one a
+                // writer was pruning after a newer commit, and a listing of a folder whose entries are created and removed
+                // while it is read (a file system's readdir) may miss both the newer step and the pruned one.
                 previous = skipped;
             }
 
