@@ -1,5 +1,7 @@
 using System.Runtime.CompilerServices;
 
+using Microsoft.Win32.SafeHandles;
+
 namespace Konduktor.Storage;
 
 /// <summary>
@@ -20,7 +22,7 @@ namespace Konduktor.Storage;
 /// writers in other processes.
 /// </para>
 /// </remarks>
-public sealed class FileSystemCheckpointStore : ICheckpointStore, ILocalDirectoryStore
+public sealed class FileSystemCheckpointStore : ICheckpointStore, ILocalFileStore
 {
     /// <summary>The folder under the root that holds writes in progress; never listed, and no key may start with it.</summary>
     public const string TempFolderName = ".konduktor-tmp";
@@ -88,7 +90,22 @@ public sealed class FileSystemCheckpointStore : ICheckpointStore, ILocalDirector
     public StoreCapabilities Capabilities { get; } = new() { CreateOnly = true, ConditionalDelete = true, ServerChecksumAlgorithm = null };
 
     /// <inheritdoc />
-    string? ILocalDirectoryStore.LocalRoot => Path.TrimEndingDirectorySeparator(Location.LocalPath);
+    string? ILocalFileStore.LocalRoot => Path.TrimEndingDirectorySeparator(Location.LocalPath);
+
+    /// <inheritdoc />
+    FileStream? ILocalFileStore.OpenLocalFile(string key) => OpenFile(key);
+
+    /// <inheritdoc />
+    async Task<long?> ILocalFileStore.AppendLocalFileAsync(
+        ObjectWriteStream writer, SafeFileHandle source, long offset, long length, ContentHash hash, Action<long>? onProgress, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        ArgumentNullException.ThrowIfNull(source);
+        ArgumentNullException.ThrowIfNull(hash);
+        return writer is FileSystemObjectWriter local && local.Store == this
+            ? (await local.AppendFileAsync(source, offset, length, hash, onProgress, cancellationToken).ConfigureAwait(false)).Bytes
+            : null;
+    }
 
     /// <inheritdoc />
     /// <exception cref="StoreAccessDeniedException">File-system permissions refused the write, or the key leads outside the root.</exception>
@@ -142,10 +159,10 @@ public sealed class FileSystemCheckpointStore : ICheckpointStore, ILocalDirector
         });
     }
 
-    /// <summary>Opens an object's file for reading (the manager copies it to a local file inside the kernel).</summary>
+    /// <summary>Opens an object's file for reading (a restore copies it to a local file inside the kernel).</summary>
     /// <exception cref="ObjectNotFoundException">No object has that key.</exception>
     /// <exception cref="StoreAccessDeniedException">File-system permissions refused the read, or the key leads outside the root.</exception>
-    internal FileStream OpenFile(string key)
+    private FileStream OpenFile(string key)
     {
         ValidateKey(key);
         return Mapped(() =>
