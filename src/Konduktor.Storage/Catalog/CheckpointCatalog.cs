@@ -19,15 +19,8 @@ public sealed class CheckpointCatalog
     public CheckpointCatalog(ICheckpointStore store, string runId, string scope)
         : this(store, runId, scope, new Verdicts())
     {
-        if (CheckpointLayout.CheckSegment(runId) is { } runProblem)
-        {
-            throw new ArgumentException($"'{ObjectKey.Printable(runId)}' is not a run id: {CheckpointLayout.NameRule} ({runProblem}).", nameof(runId));
-        }
-
-        if (CheckpointLayout.CheckSegment(scope) is { } scopeProblem)
-        {
-            throw new ArgumentException($"'{ObjectKey.Printable(scope)}' is not a scope: {CheckpointLayout.NameRule} ({scopeProblem}).", nameof(scope));
-        }
+        ThrowIfInvalidName(runId, "a run id", nameof(runId));
+        ThrowIfInvalidName(scope, "a scope", nameof(scope));
     }
 
     internal CheckpointCatalog(ICheckpointStore store, string runId, string scope, Verdicts verdicts)
@@ -61,11 +54,7 @@ public sealed class CheckpointCatalog
     /// <exception cref="ArgumentException">The run is not a valid name.</exception>
     public static Task<IReadOnlyList<string>> ListScopesAsync(ICheckpointStore store, string runId, CancellationToken cancellationToken = default)
     {
-        if (CheckpointLayout.CheckSegment(runId) is { } problem)
-        {
-            throw new ArgumentException($"'{ObjectKey.Printable(runId)}' is not a run id: {CheckpointLayout.NameRule} ({problem}).", nameof(runId));
-        }
-
+        ThrowIfInvalidName(runId, "a run id", nameof(runId));
         return ListFoldersAsync(store, runId + "/", cancellationToken);
     }
 
@@ -258,5 +247,14 @@ public sealed class CheckpointCatalog
 
         names.Sort(StringComparer.Ordinal);
         return names;
+    }
+
+    private static void ThrowIfInvalidName(string name, string what, string parameter)
+    {
+        ArgumentNullException.ThrowIfNull(name, parameter);
+        if (CheckpointLayout.CheckSegment(name) is { } problem)
+        {
+            throw new ArgumentException($"'{ObjectKey.Printable(name)}' is not {what}: {CheckpointLayout.NameRule} ({problem}).", parameter);
+        }
     }
 }

@@ -48,7 +48,7 @@ internal sealed partial class CheckpointRestorer
                             await using (source.ConfigureAwait(false))
                             {
                                 // The verifying source hashes; the copy overlaps the next read (and its hashing) with the current write.
-                                await HashingCopy.CopyAsync(source, output, null, _options.BufferSize, Timeout.InfiniteTimeSpan, Report, ct).ConfigureAwait(false);
+                                await HashingCopy.CopyAsync(source, output, null, options.BufferSize, Timeout.InfiniteTimeSpan, Report, ct).ConfigureAwait(false);
                             }
                         }
 
@@ -97,7 +97,7 @@ internal sealed partial class CheckpointRestorer
 
         CheckpointCorruptException Corrupt(string expected, string actual)
         {
-            _verdicts.JudgeBad(manifest.Step, manifestETag);
+            verdicts.JudgeBad(manifest.Step, manifestETag);
             return new CheckpointCorruptException(manifest.Step, file.Name, expected, actual);
         }
     }

@@ -10,34 +10,21 @@ namespace Konduktor.Storage;
 /// the scope again when one disappears under it. Owns <see cref="RestoredStep"/>; records what it finds corrupt in the
 /// manager's <see cref="Verdicts"/>.
 /// </summary>
-internal sealed partial class CheckpointRestorer
+internal sealed partial class CheckpointRestorer(CheckpointCatalog catalog, Verdicts verdicts, CheckpointManagerOptions options, ILogger logger)
 {
     // How many times one restore lists the scope before it gives up on checkpoints that keep disappearing under it.
     private const int MaxListings = 16;
 
-    private readonly CheckpointCatalog _catalog;
-    private readonly Verdicts _verdicts;
-    private readonly CheckpointManagerOptions _options;
-    private readonly ILocalFileStore? _localFiles;
-    private readonly ILogger _logger;
-
-    public CheckpointRestorer(CheckpointCatalog catalog, Verdicts verdicts, CheckpointManagerOptions options, ILogger logger)
-    {
-        _catalog = catalog;
-        _verdicts = verdicts;
-        _options = options;
-        _logger = logger;
-        _localFiles = catalog.Store as ILocalFileStore;
-    }
+    private readonly ILocalFileStore? _localFiles = catalog.Store as ILocalFileStore;
 
     /// <summary>The step last restored (or being loaded), which retention never deletes; <see langword="null"/> before any restore.</summary>
     public long? RestoredStep { get; private set; }
 
-    private ICheckpointStore Store => _catalog.Store;
+    private ICheckpointStore Store => catalog.Store;
 
-    private string RunId => _catalog.RunId;
+    private string RunId => catalog.RunId;
 
-    private string Scope => _catalog.Scope;
+    private string Scope => catalog.Scope;
 
     /// <summary>Restores the newest intact checkpoint into <paramref name="directory"/> (see <see cref="CheckpointManager.RestoreLatestAsync"/>).</summary>
     public async Task<RestoreResult> RestoreLatestAsync(string directory, IProgress<TransferProgress>? progress, CancellationToken cancellationToken)
@@ -61,7 +48,7 @@ internal sealed partial class CheckpointRestorer
     {
         RestoreTarget.ThrowIfRefused(directory, Store);
         var started = Stopwatch.GetTimestamp();
-        var candidate = await _catalog.JudgeAsync(step, cancellationToken).ConfigureAwait(false);
+        var candidate = await catalog.JudgeAsync(step, cancellationToken).ConfigureAwait(false);
         if (candidate.Skip is { } skip)
         {
             throw new CheckpointNotFoundException(Store.Location, RunId, Scope, step, $"{skip.Reason}: {skip.Detail}");
@@ -89,7 +76,7 @@ internal sealed partial class CheckpointRestorer
         }
 
         RestoredStep = found.Manifest!.Step;
-        Log.Restored(_logger, found.Manifest.Step, found.Manifest.TotalLength, skipped.Count);
+        Log.Restored(logger, found.Manifest.Step, found.Manifest.TotalLength, skipped.Count);
         return new CheckpointReader(this, found.Manifest, found.ETag, skipped);
     }
 
@@ -113,7 +100,7 @@ internal sealed partial class CheckpointRestorer
             cancellationToken).ConfigureAwait(false);
         if (found is not null)
         {
-            Log.Restored(_logger, found.Manifest!.Step, found.Manifest.TotalLength, skipped.Count);
+            Log.Restored(logger, found.Manifest!.Step, found.Manifest.TotalLength, skipped.Count);
         }
 
         return new LoadResult<T>(value, found?.Manifest, skipped);
@@ -131,16 +118,16 @@ internal sealed partial class CheckpointRestorer
         Func<Candidate, IReadOnlyList<SkippedCheckpoint>, CancellationToken, Task<T>> use, CancellationToken cancellationToken)
     {
         // Verdicts of this call, kept across listings so that the report says what was wrong rather than "known corrupt".
-        var verdicts = new Dictionary<long, SkippedCheckpoint>();
+        var reasons = new Dictionary<long, SkippedCheckpoint>();
         var vanished = new List<long>();
         List<SkippedCheckpoint>? previous = null;
         for (var listing = 1; ; listing++)
         {
             var skipped = new List<SkippedCheckpoint>();
             long? gone = null;
-            foreach (var step in await _catalog.ListStepsAsync(cancellationToken).ConfigureAwait(false))
+            foreach (var step in await catalog.ListStepsAsync(cancellationToken).ConfigureAwait(false))
             {
-                var candidate = await _catalog.JudgeAsync(step, cancellationToken).ConfigureAwait(false);
+                var candidate = await catalog.JudgeAsync(step, cancellationToken).ConfigureAwait(false);
                 if (candidate.Vanished)
                 {
                     gone = step;
@@ -149,10 +136,10 @@ internal sealed partial class CheckpointRestorer
 
                 if (candidate.Skip is { } skip)
                 {
-                    skipped.Add(skip.Reason == SkipReason.KnownCorrupt && verdicts.TryGetValue(step, out var first) ? first : skip);
+                    skipped.Add(skip.Reason == SkipReason.KnownCorrupt && reasons.TryGetValue(step, out var first) ? first : skip);
                     if (skip.Reason is not (SkipReason.NotCommitted or SkipReason.KnownCorrupt))
                     {
-                        verdicts[step] = skip;
+                        reasons[step] = skip;
                     }
 
                     continue;
@@ -166,31 +153,31 @@ internal sealed partial class CheckpointRestorer
                 }
                 catch (CheckpointCorruptException e) when (e.Step == step)
                 {
-                    skipped.Add(verdicts[step] = new SkippedCheckpoint(step, SkipReason.ChecksumMismatch, e.Message));
+                    skipped.Add(reasons[step] = new SkippedCheckpoint(step, SkipReason.ChecksumMismatch, e.Message));
                 }
                 catch (ObjectNotFoundException e) when (e.Key.StartsWith(CheckpointLayout.StepFolder(RunId, Scope, step), StringComparison.Ordinal))
                 {
-                    if (!await _catalog.IsStillCommittedAsync(step, candidate.ETag, cancellationToken).ConfigureAwait(false))
+                    if (!await catalog.IsStillCommittedAsync(step, candidate.ETag, cancellationToken).ConfigureAwait(false))
                     {
                         gone = step;
                         break;
                     }
 
                     // The manifest that lists the file is still there: the checkpoint is missing a file, not deleted.
-                    _verdicts.JudgeBad(step, candidate.ETag);
-                    skipped.Add(verdicts[step] = new SkippedCheckpoint(step, SkipReason.MissingFile, e.Message));
+                    verdicts.JudgeBad(step, candidate.ETag);
+                    skipped.Add(reasons[step] = new SkippedCheckpoint(step, SkipReason.MissingFile, e.Message));
                 }
             }
 
             if (gone is { } disappeared)
             {
                 vanished.Add(disappeared);
-                Log.Relisting(_logger, disappeared);
+                Log.Relisting(logger, disappeared);
             }
             else if ((previous is not null && previous.SequenceEqual(skipped)) || !skipped.Any(s => s.Reason == SkipReason.NotCommitted))
             {
                 Report(skipped);
-                Log.NothingToRestore(_logger, RunId, Scope, Store.Location, skipped.Count);
+                Log.NothingToRestore(logger, RunId, Scope, Store.Location, skipped.Count);
                 return (null, default, skipped);
             }
             else
@@ -213,7 +200,7 @@ internal sealed partial class CheckpointRestorer
             foreach (var skip in skipped)
             {
                 StorageTelemetry.Fallbacks.Add(1, new KeyValuePair<string, object?>("reason", skip.Reason.ToString()));
-                Log.Skipped(_logger, skip.Step, skip.Reason, skip.Detail);
+                Log.Skipped(logger, skip.Step, skip.Reason, skip.Detail);
             }
         }
     }
@@ -233,18 +220,18 @@ internal sealed partial class CheckpointRestorer
         catch (PreconditionFailedException e)
         {
             // Checkpoint data is written once; a file replaced under the read is tampering, judged like a checksum mismatch.
-            _verdicts.JudgeBad(manifest.Step, manifestETag);
+            verdicts.JudgeBad(manifest.Step, manifestETag);
             throw VerifyingReadStream.Changed(manifest.Step, file, e);
         }
 
-        return new VerifyingReadStream(inner, manifest.Step, file, _ => _verdicts.JudgeBad(manifest.Step, manifestETag));
+        return new VerifyingReadStream(inner, manifest.Step, file, _ => verdicts.JudgeBad(manifest.Step, manifestETag));
     }
 
     private RestoreResult Restored(CheckpointManifest manifest, string directory, List<SkippedCheckpoint> skipped, long started)
     {
         RestoredStep = manifest.Step;
         StorageTelemetry.RestoreDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, new KeyValuePair<string, object?>("outcome", "restored"));
-        Log.Restored(_logger, manifest.Step, manifest.TotalLength, skipped.Count);
+        Log.Restored(logger, manifest.Step, manifest.TotalLength, skipped.Count);
         return new RestoreResult(manifest, directory, skipped);
     }
 }

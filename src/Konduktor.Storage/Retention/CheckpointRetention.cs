@@ -7,37 +7,17 @@ namespace Konduktor.Storage;
 /// deleted: the newest valid checkpoint, the step restored from, the step a save just committed, pinned steps, steps the
 /// manager judged corrupt, and nothing at all while the newest step folder that is not known corrupt is uncommitted.
 /// </summary>
-internal sealed class CheckpointRetention
+internal sealed class CheckpointRetention(CheckpointCatalog catalog, Verdicts verdicts, CheckpointManagerOptions options, Func<long?> restoredStep, ILogger logger)
 {
-    private readonly CheckpointCatalog _catalog;
-    private readonly Verdicts _verdicts;
-    private readonly CheckpointManagerOptions _options;
-    private readonly Func<long?> _restoredStep;
-    private readonly ILogger _logger;
-
-    /// <param name="catalog">Lists and reads the scope.</param>
-    /// <param name="verdicts">What the manager judged corrupt, which retention never counts.</param>
-    /// <param name="options">The retention policies.</param>
-    /// <param name="restoredStep">The step the manager restored from, asked at each pass.</param>
-    /// <param name="logger">Where to log.</param>
-    public CheckpointRetention(CheckpointCatalog catalog, Verdicts verdicts, CheckpointManagerOptions options, Func<long?> restoredStep, ILogger logger)
-    {
-        _catalog = catalog;
-        _verdicts = verdicts;
-        _options = options;
-        _restoredStep = restoredStep;
-        _logger = logger;
-    }
-
     /// <summary>Applies retention; <paramref name="justCommitted"/>, the step a save has just committed, is kept whatever the policies say.</summary>
     public async Task<IReadOnlyList<long>> ApplyAsync(long? justCommitted, CancellationToken cancellationToken)
     {
         var valid = new List<CheckpointManifest>();
-        foreach (var step in await _catalog.ListStepsAsync(cancellationToken).ConfigureAwait(false))
+        foreach (var step in await catalog.ListStepsAsync(cancellationToken).ConfigureAwait(false))
         {
-            var read = await _catalog.ReadManifestAsync(step, cancellationToken).ConfigureAwait(false);
+            var read = await catalog.ReadManifestAsync(step, cancellationToken).ConfigureAwait(false);
             var corrupt = read.Reason == SkipReason.InvalidManifest
-                || (read.Manifest is not null && _verdicts.IsBad(step, read.ETag));
+                || (read.Manifest is not null && verdicts.IsBad(step, read.ETag));
             if (corrupt)
             {
                 continue; // Kept for inspection; a corrupt step is no newest valid checkpoint.
@@ -47,7 +27,7 @@ internal sealed class CheckpointRetention
             {
                 if (valid.Count == 0)
                 {
-                    Log.RetentionSkipped(_logger, $"the newest step {step} is not a committed checkpoint ({read.Problem})");
+                    Log.RetentionSkipped(logger, $"the newest step {step} is not a committed checkpoint ({read.Problem})");
                     return [];
                 }
 
@@ -63,7 +43,7 @@ internal sealed class CheckpointRetention
         }
 
         List<long> protectedSteps = [valid[0].Step];
-        if (_restoredStep() is { } restored)
+        if (restoredStep() is { } restored)
         {
             protectedSteps.Add(restored);
         }
@@ -73,14 +53,14 @@ internal sealed class CheckpointRetention
             protectedSteps.Add(fresh);
         }
 
-        var keep = RetentionPlanner.Keep(valid, _options.Retention, protectedSteps);
+        var keep = RetentionPlanner.Keep(valid, options.Retention, protectedSteps);
         var deleted = new List<long>();
         foreach (var checkpoint in valid.Where(c => !keep.Contains(c.Step)))
         {
             if (await DeleteCheckpointAsync(checkpoint, cancellationToken).ConfigureAwait(false))
             {
                 deleted.Add(checkpoint.Step);
-                Log.RetentionDeleted(_logger, checkpoint.Step);
+                Log.RetentionDeleted(logger, checkpoint.Step);
             }
         }
 
@@ -90,9 +70,9 @@ internal sealed class CheckpointRetention
     /// <summary>Deletes one checkpoint: its manifest (only the version that was read), then the data it lists.</summary>
     private async Task<bool> DeleteCheckpointAsync(CheckpointManifest checkpoint, CancellationToken cancellationToken)
     {
-        var folder = CheckpointLayout.StepFolder(_catalog.RunId, _catalog.Scope, checkpoint.Step);
+        var folder = CheckpointLayout.StepFolder(catalog.RunId, catalog.Scope, checkpoint.Step);
         var manifestKey = folder + CheckpointLayout.ManifestName;
-        var current = await _catalog.ReadManifestAsync(checkpoint.Step, cancellationToken).ConfigureAwait(false);
+        var current = await catalog.ReadManifestAsync(checkpoint.Step, cancellationToken).ConfigureAwait(false);
         if (current.Manifest?.Writer != checkpoint.Writer)
         {
             return false; // It changed since it was listed; leave it to the next pass.
@@ -100,8 +80,8 @@ internal sealed class CheckpointRetention
 
         try
         {
-            var ifMatch = _catalog.Store.Capabilities.ConditionalDelete ? current.ETag : null;
-            if (!await _catalog.Store.DeleteAsync(manifestKey, ifMatch, cancellationToken).ConfigureAwait(false))
+            var ifMatch = catalog.Store.Capabilities.ConditionalDelete ? current.ETag : null;
+            if (!await catalog.Store.DeleteAsync(manifestKey, ifMatch, cancellationToken).ConfigureAwait(false))
             {
                 return false;
             }
@@ -113,7 +93,7 @@ internal sealed class CheckpointRetention
 
         foreach (var file in checkpoint.Files)
         {
-            await _catalog.Store.DeleteAsync(folder + file.Key, null, cancellationToken).ConfigureAwait(false);
+            await catalog.Store.DeleteAsync(folder + file.Key, null, cancellationToken).ConfigureAwait(false);
         }
 
         return true;

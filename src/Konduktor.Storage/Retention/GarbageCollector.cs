@@ -7,34 +7,19 @@ namespace Konduktor.Storage;
 /// written by no save of this process (<see cref="ActiveWriters"/>), and deletes them; aborts stale pending uploads on
 /// stores that keep them (<see cref="IPendingUploadStore"/>).
 /// </summary>
-internal sealed class GarbageCollector
+internal sealed class GarbageCollector(CheckpointCatalog catalog, ActiveWriters activeWriters, CheckpointManagerOptions options, ILogger logger, TimeProvider time)
 {
-    private readonly CheckpointCatalog _catalog;
-    private readonly ActiveWriters _activeWriters;
-    private readonly CheckpointManagerOptions _options;
-    private readonly ILogger _logger;
-    private readonly TimeProvider _time;
-
-    public GarbageCollector(CheckpointCatalog catalog, ActiveWriters activeWriters, CheckpointManagerOptions options, ILogger logger, TimeProvider time)
-    {
-        _catalog = catalog;
-        _activeWriters = activeWriters;
-        _options = options;
-        _logger = logger;
-        _time = time;
-    }
-
     /// <summary>Finds the scope's uncommitted data (see <see cref="CheckpointManager.CollectGarbageAsync"/>) and, unless a dry run, deletes it.</summary>
     public async Task<GarbageCollectionResult> CollectAsync(bool dryRun, TimeSpan? gracePeriod, CancellationToken cancellationToken)
     {
-        var grace = gracePeriod ?? _options.GarbageGracePeriod;
+        var grace = gracePeriod ?? options.GarbageGracePeriod;
         ArgumentOutOfRangeException.ThrowIfLessThan(grace, TimeSpan.Zero, nameof(gracePeriod));
-        var cutoff = _time.GetUtcNow() - grace;
-        var scopePrefix = CheckpointLayout.ScopePrefix(_catalog.RunId, _catalog.Scope);
+        var cutoff = time.GetUtcNow() - grace;
+        var scopePrefix = CheckpointLayout.ScopePrefix(catalog.RunId, catalog.Scope);
 
         // step → writer folder → its objects
         var steps = new SortedDictionary<long, Dictionary<string, List<ObjectInfo>>>();
-        await foreach (var entry in _catalog.Store.ListAsync(scopePrefix, null, cancellationToken).ConfigureAwait(false))
+        await foreach (var entry in catalog.Store.ListAsync(scopePrefix, null, cancellationToken).ConfigureAwait(false))
         {
             var relative = entry.Key[scopePrefix.Length..];
             var parts = relative.Split('/', 3);
@@ -66,11 +51,11 @@ internal sealed class GarbageCollector
                 continue;
             }
 
-            var folder = CheckpointLayout.StepFolder(_catalog.RunId, _catalog.Scope, step);
+            var folder = CheckpointLayout.StepFolder(catalog.RunId, catalog.Scope, step);
             foreach (var (writer, objects) in writers)
             {
                 if (!referenced.Contains(writer)
-                    && !_activeWriters.Contains(folder + writer + "/")
+                    && !activeWriters.Contains(folder + writer + "/")
                     && objects.Max(o => o.LastModified) < cutoff)
                 {
                     orphans.Add((step, writer, objects));
@@ -79,11 +64,11 @@ internal sealed class GarbageCollector
         }
 
         var stale = new List<PendingUpload>();
-        if (_catalog.Store is IPendingUploadStore pending)
+        if (catalog.Store is IPendingUploadStore pending)
         {
             await foreach (var upload in pending.ListPendingUploadsAsync(scopePrefix, cancellationToken).ConfigureAwait(false))
             {
-                if (upload.Started < cutoff && !_activeWriters.Covers(upload.Key))
+                if (upload.Started < cutoff && !activeWriters.Covers(upload.Key))
                 {
                     stale.Add(upload);
                 }
@@ -105,20 +90,20 @@ internal sealed class GarbageCollector
 
                     foreach (var item in objects)
                     {
-                        await _catalog.Store.DeleteAsync(item.Key, null, cancellationToken).ConfigureAwait(false);
+                        await catalog.Store.DeleteAsync(item.Key, null, cancellationToken).ConfigureAwait(false);
                     }
                 }
             }
 
             foreach (var upload in stale)
             {
-                await ((IPendingUploadStore)_catalog.Store).AbortPendingUploadAsync(upload, cancellationToken).ConfigureAwait(false);
+                await ((IPendingUploadStore)catalog.Store).AbortPendingUploadAsync(upload, cancellationToken).ConfigureAwait(false);
             }
         }
 
         var garbage = orphans.SelectMany(o => o.Objects).ToList();
         var bytes = garbage.Sum(o => o.Length);
-        Log.GarbageCollected(_logger, dryRun ? "dry run found" : "deleted", garbage.Count, bytes, stale.Count, grace);
+        Log.GarbageCollected(logger, dryRun ? "dry run found" : "deleted", garbage.Count, bytes, stale.Count, grace);
         return new GarbageCollectionResult(dryRun, garbage, bytes, stale);
     }
 
@@ -129,20 +114,20 @@ internal sealed class GarbageCollector
     private async Task<HashSet<string>?> ReferencedWritersAsync(long step, CancellationToken cancellationToken)
     {
         var referenced = new HashSet<string>(StringComparer.Ordinal);
-        var live = await _catalog.ReadManifestAsync(step, cancellationToken).ConfigureAwait(false);
+        var live = await catalog.ReadManifestAsync(step, cancellationToken).ConfigureAwait(false);
         if (live.Manifest is null && live.Reason != SkipReason.NotCommitted)
         {
-            Log.GarbageStepUnreadable(_logger, step, live.Problem ?? "unknown");
+            Log.GarbageStepUnreadable(logger, step, live.Problem ?? "unknown");
             return null;
         }
 
         AddWriters(referenced, live.Manifest);
-        await foreach (var entry in _catalog.Store.ListAsync(CheckpointLayout.QuarantinePrefix(_catalog.RunId, _catalog.Scope, step), null, cancellationToken).ConfigureAwait(false))
+        await foreach (var entry in catalog.Store.ListAsync(CheckpointLayout.QuarantinePrefix(catalog.RunId, catalog.Scope, step), null, cancellationToken).ConfigureAwait(false))
         {
             try
             {
-                var bytes = await _catalog.ReadSmallAsync(entry.Key, cancellationToken).ConfigureAwait(false);
-                AddWriters(referenced, ManifestCodec.Parse(bytes, _catalog.RunId, _catalog.Scope, step));
+                var bytes = await catalog.ReadSmallAsync(entry.Key, cancellationToken).ConfigureAwait(false);
+                AddWriters(referenced, ManifestCodec.Parse(bytes, catalog.RunId, catalog.Scope, step));
             }
             catch (InvalidManifestException)
             {

@@ -10,42 +10,23 @@ namespace Konduktor.Storage;
 /// supersedes after moving the old manifest to quarantine, or another writer's commit: a conflict). Owns the writer folders
 /// of saves in progress (<see cref="ActiveWriters"/>).
 /// </summary>
-internal sealed class CheckpointSaver
+internal sealed class CheckpointSaver(
+    CheckpointCatalog catalog, Verdicts verdicts, CheckpointRetention retention, CheckpointManagerOptions options, JobContext job, ILogger logger, TimeProvider time)
 {
-    private readonly CheckpointCatalog _catalog;
-    private readonly Verdicts _verdicts;
-    private readonly CheckpointRetention _retention;
-    private readonly JobContext _job;
-    private readonly ILogger _logger;
-    private readonly TimeProvider _time;
-
-    public CheckpointSaver(
-        CheckpointCatalog catalog, Verdicts verdicts, CheckpointRetention retention, CheckpointManagerOptions options, JobContext job, ILogger logger, TimeProvider time)
-    {
-        _catalog = catalog;
-        _verdicts = verdicts;
-        _retention = retention;
-        Options = options;
-        _job = job;
-        _logger = logger;
-        _time = time;
-        LocalFiles = catalog.Store as ILocalFileStore;
-    }
-
     /// <summary>The store saves write to.</summary>
-    public ICheckpointStore Store => _catalog.Store;
+    public ICheckpointStore Store => catalog.Store;
 
     /// <summary>The store's local-file access, when it (or the store it decorates) keeps objects as local files.</summary>
-    public ILocalFileStore? LocalFiles { get; }
+    public ILocalFileStore? LocalFiles { get; } = catalog.Store as ILocalFileStore;
 
     /// <summary>Buffer sizes and stall timeouts for the copies.</summary>
-    public CheckpointManagerOptions Options { get; }
+    public CheckpointManagerOptions Options { get; } = options;
 
     /// <summary>The writer folders of saves in progress.</summary>
     public ActiveWriters ActiveWriters { get; } = new();
 
     /// <summary>The folder of <paramref name="step"/> in this manager's run and scope.</summary>
-    public string StepFolder(long step) => CheckpointLayout.StepFolder(_catalog.RunId, _catalog.Scope, step);
+    public string StepFolder(long step) => CheckpointLayout.StepFolder(catalog.RunId, catalog.Scope, step);
 
     /// <summary>Begins a save of <paramref name="step"/> in a fresh writer folder.</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="step"/> is negative.</exception>
@@ -114,23 +95,23 @@ internal sealed class CheckpointSaver
 
         // Checked exactly as readers will check it: a commit that every restore would skip must not happen.
         var bytes = ManifestCodec.SerializeForCommit(manifest);
-        var key = CheckpointLayout.ManifestKey(_catalog.RunId, _catalog.Scope, save.Step);
+        var key = CheckpointLayout.ManifestKey(catalog.RunId, catalog.Scope, save.Step);
         await WriteManifestAsync(save.Step, key, bytes, save.WriterId, cancellationToken).ConfigureAwait(false);
-        _verdicts.Forget(save.Step);
+        verdicts.Forget(save.Step);
         EndSave(save, "committed");
-        Log.Saved(_logger, save.Step, files.Count, manifest.TotalLength, save.Elapsed.TotalSeconds);
+        Log.Saved(logger, save.Step, files.Count, manifest.TotalLength, save.Elapsed.TotalSeconds);
 
         if (Options.Retention.ApplyAfterSave)
         {
             try
             {
                 // The step just committed is never deleted by its own retention pass, wherever it stands among the others.
-                await _retention.ApplyAsync(save.Step, cancellationToken).ConfigureAwait(false);
+                await retention.ApplyAsync(save.Step, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception e)
             {
                 // The checkpoint is committed; a failed or cancelled clean-up must not make the save look failed.
-                Log.RetentionFailed(_logger, e, save.Step);
+                Log.RetentionFailed(logger, e, save.Step);
             }
         }
 
@@ -153,7 +134,7 @@ internal sealed class CheckpointSaver
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            Log.CleanupFailed(_logger, e, save.Step);
+            Log.CleanupFailed(logger, e, save.Step);
         }
     }
 
@@ -176,12 +157,12 @@ internal sealed class CheckpointSaver
 
         return new CheckpointManifest
         {
-            Run = _catalog.RunId,
-            Scope = _catalog.Scope,
+            Run = catalog.RunId,
+            Scope = catalog.Scope,
             Step = step,
-            CreatedUtc = _time.GetUtcNow(),
+            CreatedUtc = time.GetUtcNow(),
             Writer = writerId,
-            Job = new ManifestJob(_job.RestartAttempt, _job.Rank, _job.NodeCount, _job.HostName),
+            Job = new ManifestJob(job.RestartAttempt, job.Rank, job.NodeCount, job.HostName),
             Files = files,
             Metadata = metadata is null ? new Dictionary<string, string>() : new Dictionary<string, string>(metadata, StringComparer.Ordinal),
         };
@@ -191,7 +172,7 @@ internal sealed class CheckpointSaver
     {
         Span<byte> random = stackalloc byte[6];
         System.Security.Cryptography.RandomNumberGenerator.Fill(random);
-        return $"a{_job.RestartAttempt.ToString(CultureInfo.InvariantCulture)}-{Convert.ToHexStringLower(random)}";
+        return $"a{job.RestartAttempt.ToString(CultureInfo.InvariantCulture)}-{Convert.ToHexStringLower(random)}";
     }
 
     private async Task WriteManifestAsync(long step, string key, byte[] bytes, string writerId, CancellationToken cancellationToken)
@@ -215,20 +196,20 @@ internal sealed class CheckpointSaver
             }
             catch (PreconditionFailedException)
             {
-                var existing = await _catalog.ReadManifestAsync(step, cancellationToken).ConfigureAwait(false);
+                var existing = await catalog.ReadManifestAsync(step, cancellationToken).ConfigureAwait(false);
                 if (existing.Manifest?.Writer == writerId)
                 {
                     return; // Our own earlier attempt got through; only its answer was lost.
                 }
 
-                if (!superseded && _verdicts.MaySupersede(step, existing.ETag))
+                if (!superseded && verdicts.MaySupersede(step, existing.ETag))
                 {
                     await QuarantineAsync(step, key, existing, cancellationToken).ConfigureAwait(false);
                     continue;
                 }
 
                 StorageTelemetry.Conflicts.Add(1);
-                Log.Conflict(_logger, step, existing.Manifest?.Writer ?? "unknown");
+                Log.Conflict(logger, step, existing.Manifest?.Writer ?? "unknown");
                 throw new CheckpointConflictException(
                     step,
                     existing.Manifest,
@@ -253,7 +234,7 @@ internal sealed class CheckpointSaver
     {
         try
         {
-            return (await _catalog.ReadManifestAsync(step, CancellationToken.None).ConfigureAwait(false)).Manifest?.Writer == writerId;
+            return (await catalog.ReadManifestAsync(step, CancellationToken.None).ConfigureAwait(false)).Manifest?.Writer == writerId;
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
@@ -264,9 +245,9 @@ internal sealed class CheckpointSaver
     /// <summary>Moves a corrupt step's manifest aside (kept for inspection) so a new checkpoint can take the step.</summary>
     private async Task QuarantineAsync(long step, string manifestKey, ManifestRead bad, CancellationToken cancellationToken)
     {
-        var stamp = _time.GetUtcNow().ToString("yyyyMMdd'T'HHmmssfff'Z'", CultureInfo.InvariantCulture);
-        var quarantineKey = $"{CheckpointLayout.QuarantinePrefix(_catalog.RunId, _catalog.Scope, step)}{stamp}-{NewWriterId()}.manifest.json";
-        Log.Superseding(_logger, step, quarantineKey);
+        var stamp = time.GetUtcNow().ToString("yyyyMMdd'T'HHmmssfff'Z'", CultureInfo.InvariantCulture);
+        var quarantineKey = $"{CheckpointLayout.QuarantinePrefix(catalog.RunId, catalog.Scope, step)}{stamp}-{NewWriterId()}.manifest.json";
+        Log.Superseding(logger, step, quarantineKey);
         await Store.PutAsync(quarantineKey, new MemoryStream(bad.Bytes ?? [], writable: false), ObjectWriteOptions.CreateOnlyWrite, cancellationToken).ConfigureAwait(false);
         try
         {
@@ -284,6 +265,6 @@ internal sealed class CheckpointSaver
             // Someone else replaced it since it was judged; the create-only retry will report the conflict.
         }
 
-        _verdicts.Forget(step);
+        verdicts.Forget(step);
     }
 }
