@@ -1,6 +1,3 @@
-using System.Collections.Concurrent;
-using System.Globalization;
-
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -11,21 +8,16 @@ namespace Konduktor.Storage;
 /// A save streams each file into its own writer folder and commits it with a create-only manifest; a restore returns
 /// the newest checkpoint whose every file is present and intact, falling back past torn or corrupt ones.
 /// </summary>
-/// <remarks>Thread-safe. One instance per process and scope is the intended use (it remembers what it restored and judged corrupt).</remarks>
-public sealed partial class CheckpointManager
+/// <remarks>
+/// A front over its parts: the <see cref="Catalog"/> (listing and judging steps), the saver (the commit protocol), the
+/// restorer (with fallback) and retention with garbage collection; docs/architecture.md describes them.
+/// Thread-safe. One instance per process and scope is the intended use (it remembers what it restored and judged corrupt).</remarks>
+public sealed class CheckpointManager
 {
-    private readonly ILogger _logger;
-    private readonly TimeProvider _time;
-
-    // Steps this manager found torn or corrupt, with the manifest version it judged (null: no manifest);
-    // a save of such a step may supersede exactly that version and nothing else.
-    private readonly ConcurrentDictionary<long, string?> _judgedBad = new();
-
-    // Set when the store keeps objects as local files: restores then copy them inside the kernel.
-    private readonly FileSystemCheckpointStore? _fileSystemStore;
-
-    // Writer folders of saves in progress in this process, which garbage collection must not touch.
-    private readonly ConcurrentDictionary<string, byte> _activeWriters = new(StringComparer.Ordinal);
+    private readonly CheckpointSaver _saver;
+    private readonly CheckpointRestorer _restorer;
+    private readonly CheckpointRetention _retention;
+    private readonly GarbageCollector _garbage;
 
     /// <summary>Creates a manager.</summary>
     /// <param name="store">
@@ -48,8 +40,8 @@ public sealed partial class CheckpointManager
         ArgumentNullException.ThrowIfNull(job);
         Options = options ?? new CheckpointManagerOptions();
         CheckpointManagerOptionsValidator.ThrowIfInvalid(Options);
-        _logger = (ILogger?)logger ?? NullLogger.Instance;
-        _time = timeProvider ?? TimeProvider.System;
+        var log = (ILogger?)logger ?? NullLogger.Instance;
+        var time = timeProvider ?? TimeProvider.System;
         Job = job;
         RunId = Options.RunId ?? job.JobName
             ?? throw new CheckpointConfigurationException(
@@ -64,14 +56,20 @@ public sealed partial class CheckpointManager
         // One retry layer only: the manager's, unless the store already retries with the library's policy.
         Store = store is ResilientCheckpointStore || store.Capabilities.RetriesTransientFailures
             ? store
-            : new ResilientCheckpointStore(store, Options.Resilience, _logger, _time);
-        _fileSystemStore = (store is ResilientCheckpointStore resilient ? resilient.Inner : store) as FileSystemCheckpointStore;
+            : new ResilientCheckpointStore(store, Options.Resilience, log, time);
         if (!Store.Capabilities.CreateOnly)
         {
-            Log.NoCreateOnly(_logger, Store.Location);
+            Log.NoCreateOnly(log, Store.Location);
         }
 
-        Log.ManagerCreated(_logger, RunId, Scope, Store.Location, Store.Capabilities);
+        // The parts, each in its own folder; the verdicts are the only state they share, and the manager owns them.
+        var verdicts = new Verdicts();
+        Catalog = new CheckpointCatalog(Store, RunId, Scope, verdicts);
+        _restorer = new CheckpointRestorer(Catalog, verdicts, Options, log);
+        _retention = new CheckpointRetention(Catalog, verdicts, Options, () => _restorer.RestoredStep, log);
+        _saver = new CheckpointSaver(Catalog, verdicts, _retention, Options, job, log, time);
+        _garbage = new GarbageCollector(Catalog, _saver.ActiveWriters, Options, log, time);
+        Log.ManagerCreated(log, RunId, Scope, Store.Location, Store.Capabilities);
     }
 
     /// <summary>The store, with the manager's retry pipeline around it unless the store retries by itself.</summary>
@@ -90,111 +88,174 @@ public sealed partial class CheckpointManager
     public string Scope { get; }
 
     /// <summary>The step this manager last restored, which retention never deletes; <see langword="null"/> before any restore.</summary>
-    public long? RestoredStep { get; private set; }
+    public long? RestoredStep => _restorer.RestoredStep;
+
+    /// <summary>The run and scope's checkpoints as a read-only catalog, which knows what this manager found corrupt.</summary>
+    public CheckpointCatalog Catalog { get; }
 
     /// <summary>
     /// Lists the scope's step folders, newest first, with each one's manifest when it is committed and readable.
     /// Data is not verified here; <see cref="RestoreLatestAsync"/> and <see cref="OpenLatestAsync"/> do that.
     /// </summary>
     /// <param name="cancellationToken">Cancels the listing.</param>
-    public async Task<IReadOnlyList<CheckpointInfo>> ListAsync(CancellationToken cancellationToken = default)
-    {
-        var result = new List<CheckpointInfo>();
-        foreach (var step in await ListStepsAsync(cancellationToken).ConfigureAwait(false))
-        {
-            var read = await ReadManifestAsync(step, cancellationToken).ConfigureAwait(false);
-            result.Add(new CheckpointInfo(step, read.Manifest, read.Problem));
-        }
+    public Task<IReadOnlyList<CheckpointInfo>> ListAsync(CancellationToken cancellationToken = default) => Catalog.ListAsync(cancellationToken);
 
-        return result;
+    /// <summary>
+    /// Begins saving <paramref name="step"/>: add files to the returned <see cref="CheckpointSave"/>, then commit it.
+    /// </summary>
+    /// <param name="step">The step, a non-negative number; larger is newer.</param>
+    /// <param name="progress">Receives progress as bytes move.</param>
+    /// <param name="cancellationToken">Cancels nothing yet; pass tokens to the save's methods.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="step"/> is negative.</exception>
+    public Task<CheckpointSave> BeginSaveAsync(long step, IProgress<TransferProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(step);
+        cancellationToken.ThrowIfCancellationRequested();
+        return Task.FromResult(_saver.Begin(step, progress));
     }
 
-    /// <summary>The scope's steps that have a folder on the store, newest first.</summary>
-    private async Task<List<long>> ListStepsAsync(CancellationToken cancellationToken)
+    /// <summary>Saves and commits one step from named streams (each read from its position to its end, not disposed).</summary>
+    /// <param name="step">The step; larger is newer.</param>
+    /// <param name="files">The checkpoint's files by name (relative '/'-separated paths).</param>
+    /// <param name="metadata">Small user values for the manifest (metrics, epoch…).</param>
+    /// <param name="progress">Receives progress as bytes move.</param>
+    /// <param name="cancellationToken">Cancels the save; a cancelled save leaves no visible checkpoint.</param>
+    /// <returns>The committed manifest.</returns>
+    /// <exception cref="CheckpointConflictException">Another writer committed this step.</exception>
+    /// <exception cref="ArgumentException">A file name is invalid or repeated, or the metadata has a null key or value (refused before any upload).</exception>
+    /// <exception cref="CheckpointStorageException">The manifest would be refused by readers, e.g. over 16 MiB (refused before any upload when the metadata alone makes it so).</exception>
+    public Task<CheckpointManifest> SaveAsync(
+        long step,
+        IReadOnlyDictionary<string, Stream> files,
+        IReadOnlyDictionary<string, string>? metadata = null,
+        IProgress<TransferProgress>? progress = null,
+        CancellationToken cancellationToken = default)
     {
-        var prefix = CheckpointLayout.ScopePrefix(RunId, Scope);
-        var steps = new List<long>();
-        await foreach (var entry in Store.ListAsync(prefix, new ListOptions { Delimiter = "/" }, cancellationToken).ConfigureAwait(false))
-        {
-            if (entry.IsPrefix && CheckpointLayout.TryParseStepFolder(entry.Key[prefix.Length..], out var step))
-            {
-                steps.Add(step);
-            }
-        }
-
-        steps.Sort((a, b) => b.CompareTo(a));
-        return steps;
+        ArgumentNullException.ThrowIfNull(files);
+        ArgumentOutOfRangeException.ThrowIfNegative(step);
+        return _saver.SaveAsync(step, files, metadata, progress, cancellationToken);
     }
 
-    /// <summary>Reads and checks one step's manifest.</summary>
-    private async Task<ManifestRead> ReadManifestAsync(long step, CancellationToken cancellationToken)
+    /// <summary>Saves and commits one step from every file under a local directory (names are paths relative to it).</summary>
+    /// <param name="step">The step; larger is newer.</param>
+    /// <param name="directory">
+    /// The local directory. Symbolic links in it are followed or refused as <see cref="CheckpointManagerOptions.SymbolicLinks"/>
+    /// says, never left out; special files (pipes, sockets, devices) fail the save. Each file is saved with the length it had
+    /// when its copy began.
+    /// </param>
+    /// <param name="metadata">Small user values for the manifest.</param>
+    /// <param name="progress">Receives progress as bytes move.</param>
+    /// <param name="cancellationToken">Cancels the save; a cancelled save leaves no visible checkpoint.</param>
+    /// <returns>The committed manifest.</returns>
+    /// <exception cref="ArgumentException">The directory contains a file-system store's root or lies inside it; nothing is saved.</exception>
+    /// <exception cref="DirectoryNotFoundException">The directory does not exist.</exception>
+    /// <exception cref="IOException">
+    /// A symbolic link the rule refuses, a link that points nowhere or loops, a special file, or a file that shrank while it
+    /// was copied; the message names it, and nothing is committed.
+    /// </exception>
+    /// <exception cref="CheckpointConflictException">Another writer committed this step.</exception>
+    public Task<CheckpointManifest> SaveDirectoryAsync(
+        long step,
+        string directory,
+        IReadOnlyDictionary<string, string>? metadata = null,
+        IProgress<TransferProgress>? progress = null,
+        CancellationToken cancellationToken = default)
     {
-        var key = CheckpointLayout.ManifestKey(RunId, Scope, step);
-        var info = await Store.StatAsync(key, cancellationToken).ConfigureAwait(false);
-        return await ReadManifestAsync(step, key, info, cancellationToken).ConfigureAwait(false);
+        ArgumentException.ThrowIfNullOrEmpty(directory);
+        return _saver.SaveDirectoryAsync(step, directory, metadata, progress, cancellationToken);
     }
 
-    /// <summary>Reads and checks one step's manifest, already described by <paramref name="info"/> (<see langword="null"/>: none).</summary>
-    private async Task<ManifestRead> ReadManifestAsync(long step, string key, ObjectInfo? info, CancellationToken cancellationToken)
+    /// <summary>
+    /// Restores the newest intact checkpoint into <paramref name="directory"/>: every file is downloaded into a hidden
+    /// staging folder (inside the directory when it exists, else beside it) and verified while streaming, and only a fully
+    /// verified checkpoint replaces the directory's content (its previous content is removed; the directory itself is
+    /// never renamed, so a mount point or the target of a symbolic link works). Torn or corrupt checkpoints are passed over
+    /// (never deleted) and reported.
+    /// </summary>
+    /// <remarks>
+    /// A checkpoint that disappears while it is read (a writer's retention deleted it after committing a newer one) is not
+    /// reported: the scope is listed again and the newest committed checkpoint is taken.
+    /// </remarks>
+    /// <exception cref="CheckpointStorageException">Checkpoints kept disappearing while they were read, listing after listing.</exception>
+    /// <param name="directory">The local directory to fill.</param>
+    /// <param name="progress">Receives progress as bytes move.</param>
+    /// <param name="cancellationToken">Cancels the restore; the directory is then unchanged.</param>
+    /// <returns>Which step was restored (or that none was found) and which were skipped.</returns>
+    /// <exception cref="ArgumentException">
+    /// The directory is a file, a file-system root, holds a mount point, or overlaps a file-system store's root; nothing is
+    /// downloaded.
+    /// </exception>
+    public Task<RestoreResult> RestoreLatestAsync(string directory, IProgress<TransferProgress>? progress = null, CancellationToken cancellationToken = default)
     {
-        if (info is null)
-        {
-            return new ManifestRead(null, null, null, SkipReason.NotCommitted, "no manifest: the save was never committed");
-        }
-
-        if (info.Length > ManifestCodec.MaxBytes)
-        {
-            return new ManifestRead(null, info.ETag, null, SkipReason.InvalidManifest, $"the manifest is {info.Length} bytes, over the limit of {ManifestCodec.MaxBytes}");
-        }
-
-        byte[] bytes;
-        try
-        {
-            var stream = await Store.OpenReadAsync(key, new ByteRange(0, ManifestCodec.MaxBytes + 1L), cancellationToken).ConfigureAwait(false);
-            await using (stream.ConfigureAwait(false))
-            {
-                using var buffer = new MemoryStream();
-                await stream.CopyToAsync(buffer, cancellationToken).ConfigureAwait(false);
-                bytes = buffer.ToArray();
-            }
-        }
-        catch (ObjectNotFoundException)
-        {
-            return new ManifestRead(null, null, null, SkipReason.NotCommitted, "the manifest disappeared while it was read", Vanished: true);
-        }
-        catch (PreconditionFailedException)
-        {
-            // Replaced while it was read (superseded by another writer): as good as gone; a new listing sees the new one.
-            return new ManifestRead(null, null, null, SkipReason.NotCommitted, "the manifest changed while it was read", Vanished: true);
-        }
-
-        try
-        {
-            return new ManifestRead(ManifestCodec.Parse(bytes, RunId, Scope, step), info.ETag, bytes, null, null);
-        }
-        catch (InvalidManifestException e)
-        {
-            return new ManifestRead(null, info.ETag, bytes, SkipReason.InvalidManifest, $"the manifest cannot be trusted: {e.Message}");
-        }
+        ArgumentException.ThrowIfNullOrEmpty(directory);
+        return _restorer.RestoreLatestAsync(directory, progress, cancellationToken);
     }
 
-    private string NewWriterId()
+    /// <summary>Restores one particular step into <paramref name="directory"/>, verified and atomically like <see cref="RestoreLatestAsync"/>.</summary>
+    /// <param name="step">The step.</param>
+    /// <param name="directory">The local directory to fill.</param>
+    /// <param name="progress">Receives progress as bytes move.</param>
+    /// <param name="cancellationToken">Cancels the restore; the directory is then unchanged.</param>
+    /// <returns>The restored checkpoint.</returns>
+    /// <exception cref="CheckpointNotFoundException">The step has no intact checkpoint; the message says why.</exception>
+    /// <exception cref="ArgumentException">The directory is refused as by <see cref="RestoreLatestAsync"/>; nothing is downloaded.</exception>
+    public Task<RestoreResult> RestoreAsync(long step, string directory, IProgress<TransferProgress>? progress = null, CancellationToken cancellationToken = default)
     {
-        Span<byte> random = stackalloc byte[6];
-        System.Security.Cryptography.RandomNumberGenerator.Fill(random);
-        return $"a{Job.RestartAttempt.ToString(CultureInfo.InvariantCulture)}-{Convert.ToHexStringLower(random)}";
+        ArgumentOutOfRangeException.ThrowIfNegative(step);
+        ArgumentException.ThrowIfNullOrEmpty(directory);
+        return _restorer.RestoreAsync(step, directory, progress, cancellationToken);
     }
 
-    /// <summary>A manifest as read; <paramref name="Vanished"/>: it was there when listed and gone (or replaced) when read.</summary>
-    private sealed record ManifestRead(CheckpointManifest? Manifest, string? ETag, byte[]? Bytes, SkipReason? Reason, string? Problem, bool Vanished = false);
-}
+    /// <summary>
+    /// Finds the newest checkpoint whose manifest is valid and whose files all exist with the right lengths, and opens it
+    /// for reading as verifying streams (see <see cref="CheckpointReader"/>). <see cref="LoadLatestAsync"/> adds the
+    /// fallback past a file that fails its checksum while it is read.
+    /// </summary>
+    /// <param name="cancellationToken">Cancels the search.</param>
+    /// <returns>A reader; <see cref="CheckpointReader.Found"/> is false when no checkpoint qualifies.</returns>
+    /// <exception cref="CheckpointStorageException">Checkpoints kept disappearing while they were checked, listing after listing.</exception>
+    public Task<CheckpointReader> OpenLatestAsync(CancellationToken cancellationToken = default) => _restorer.OpenLatestAsync(cancellationToken);
 
-/// <summary>One step folder of a scope, as <see cref="CheckpointManager.ListAsync"/> found it.</summary>
-/// <param name="Step">The step.</param>
-/// <param name="Manifest">The manifest when it is committed and readable; <see langword="null"/> otherwise.</param>
-/// <param name="Problem">Why the manifest is missing or cannot be trusted; <see langword="null"/> when it is fine.</param>
-public sealed record CheckpointInfo(long Step, CheckpointManifest? Manifest, string? Problem)
-{
-    /// <summary>Whether a readable manifest commits this step (its data is not verified by a listing).</summary>
-    public bool IsCommitted => Manifest is not null;
+    /// <summary>
+    /// Loads the newest intact checkpoint through <paramref name="load"/>, which reads its files from the reader it is given
+    /// (every stream verifies its checksum). When a file turns out corrupt while it is read
+    /// (<see cref="CheckpointCorruptException"/>), that checkpoint is passed over and <paramref name="load"/> is called
+    /// again with the next older one, so what it returns always comes from a fully verified checkpoint. When a file
+    /// disappears while it is read (a writer's retention deleted the checkpoint after committing a newer one),
+    /// <paramref name="load"/> is called again with the newest committed checkpoint.
+    /// </summary>
+    /// <typeparam name="T">What <paramref name="load"/> makes of a checkpoint (e.g. the training state).</typeparam>
+    /// <param name="load">Reads the checkpoint's files; it should read each file to its end before trusting it.</param>
+    /// <param name="cancellationToken">Cancels the load.</param>
+    /// <returns>The loaded value and its checkpoint, or <see cref="LoadResult{T}.Found"/> false; and what was skipped, and why.</returns>
+    /// <exception cref="CheckpointStorageException">Checkpoints kept disappearing while they were read, listing after listing.</exception>
+    public Task<LoadResult<T>> LoadLatestAsync<T>(Func<CheckpointReader, CancellationToken, Task<T>> load, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(load);
+        return _restorer.LoadLatestAsync(load, cancellationToken);
+    }
+
+    /// <summary>
+    /// Deletes the scope's valid checkpoints that no retention policy keeps. Never deleted: the newest valid checkpoint,
+    /// the one this manager restored from, pinned steps, corrupt or unreadable checkpoints (kept for inspection, and never
+    /// counted among the newest valid ones), other runs and scopes — and nothing at all while the newest step folder that
+    /// is not known to be corrupt is not a committed checkpoint (a save in progress, or a torn one).
+    /// Each deletion removes the manifest first (the checkpoint disappears at once), then its data.
+    /// </summary>
+    /// <param name="cancellationToken">Cancels the clean-up; what is deleted stays deleted, the rest stays intact.</param>
+    /// <returns>The deleted steps, newest first.</returns>
+    public Task<IReadOnlyList<long>> ApplyRetentionAsync(CancellationToken cancellationToken = default) => _retention.ApplyAsync(null, cancellationToken);
+
+    /// <summary>
+    /// Finds the scope's uncommitted data — writer folders no manifest (live or quarantined) points at, whose newest object
+    /// is older than the grace period, and that no save of this process is writing — and deletes it.
+    /// Steps whose manifest cannot be read are left alone. On stores that keep interrupted uploads apart
+    /// (<see cref="IPendingUploadStore"/>), uploads under the scope started before the grace period are aborted too.
+    /// </summary>
+    /// <param name="dryRun">List what would be deleted without deleting anything.</param>
+    /// <param name="gracePeriod">Overrides <see cref="CheckpointManagerOptions.GarbageGracePeriod"/>.</param>
+    /// <param name="cancellationToken">Cancels the collection.</param>
+    /// <returns>The objects found (and deleted unless <paramref name="dryRun"/>).</returns>
+    public Task<GarbageCollectionResult> CollectGarbageAsync(bool dryRun = false, TimeSpan? gracePeriod = null, CancellationToken cancellationToken = default) =>
+        _garbage.CollectAsync(dryRun, gracePeriod, cancellationToken);
 }

@@ -16,7 +16,7 @@ internal static class LocalStoreOverlap
     /// <exception cref="ArgumentException">The directory and the store overlap; the message names both.</exception>
     internal static void ThrowIfOverlaps(ICheckpointStore store, string directory, string action)
     {
-        if ((store as ILocalDirectoryStore)?.LocalRoot is not { } root)
+        if ((store as ILocalFileStore)?.LocalRoot is not { } root)
         {
             return;
         }

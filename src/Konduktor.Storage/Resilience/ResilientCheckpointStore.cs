@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 
 using Microsoft.Extensions.Logging;
+using Microsoft.Win32.SafeHandles;
 
 namespace Konduktor.Storage;
 
@@ -21,7 +22,7 @@ namespace Konduktor.Storage;
 /// Reads and listings may fail <see cref="ResilienceOptions.MaxRetryAttempts"/> times in a row without progress before giving up
 /// with <see cref="RetriesExhaustedException"/>; any progress resets that count, so a long restore survives sporadic resets.
 /// </remarks>
-public sealed class ResilientCheckpointStore : ICheckpointStore, IPendingUploadStore, ILocalDirectoryStore
+public sealed class ResilientCheckpointStore : ICheckpointStore, IPendingUploadStore, ILocalFileStore
 {
     private readonly ICheckpointStore _inner;
     private readonly StoreRetryPolicy _policy;
@@ -42,11 +43,19 @@ public sealed class ResilientCheckpointStore : ICheckpointStore, IPendingUploadS
     /// <inheritdoc />
     public Uri Location => _inner.Location;
 
-    /// <summary>The wrapped store.</summary>
-    internal ICheckpointStore Inner => _inner;
+    /// <inheritdoc />
+    string? ILocalFileStore.LocalRoot => (_inner as ILocalFileStore)?.LocalRoot;
 
     /// <inheritdoc />
-    string? ILocalDirectoryStore.LocalRoot => (_inner as ILocalDirectoryStore)?.LocalRoot;
+    /// <remarks>Opened once, without retries: local files do not fail transiently.</remarks>
+    FileStream? ILocalFileStore.OpenLocalFile(string key) => (_inner as ILocalFileStore)?.OpenLocalFile(key);
+
+    /// <inheritdoc />
+    Task<long?> ILocalFileStore.AppendLocalFileAsync(
+        ObjectWriteStream writer, SafeFileHandle source, long offset, long length, ContentHash hash, Action<long>? onProgress, CancellationToken cancellationToken) =>
+        _inner is ILocalFileStore local
+            ? local.AppendLocalFileAsync(writer, source, offset, length, hash, onProgress, cancellationToken)
+            : Task.FromResult<long?>(null);
 
     /// <inheritdoc />
     public StoreCapabilities Capabilities => _inner.Capabilities;
@@ -161,7 +170,6 @@ public sealed class ResilientCheckpointStore : ICheckpointStore, IPendingUploadS
         }
     }
 
-    /// <summary>The operation names used in metrics and messages.</summary>
     /// <inheritdoc />
     /// <remarks>Lists nothing when the wrapped store keeps no pending uploads.</remarks>
     public async IAsyncEnumerable<PendingUpload> ListPendingUploadsAsync(string keyPrefix, [EnumeratorCancellation] CancellationToken cancellationToken = default)
@@ -196,6 +204,7 @@ public sealed class ResilientCheckpointStore : ICheckpointStore, IPendingUploadS
             ? _policy.ExecuteAsync(Operations.Delete, ct => pending.AbortPendingUploadAsync(upload, ct), cancellationToken)
             : Task.CompletedTask;
 
+    /// <summary>The operation names used in metrics and messages.</summary>
     internal static class Operations
     {
         public const string Put = "put";

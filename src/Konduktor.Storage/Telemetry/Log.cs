@@ -2,7 +2,12 @@ using Microsoft.Extensions.Logging;
 
 namespace Konduktor.Storage;
 
-/// <summary>The library's log messages, source-generated.</summary>
+/// <summary>The core's log messages, source-generated.</summary>
+/// <remarks>
+/// Event ids, one range per package or concern so that additions never collide (docs/architecture.md has the table):
+/// 1–99 the core (this class); 101–199 the S3 store; 201–299 the GCS store; 1001–1099 the core's retries
+/// (<c>ResilienceLog</c>); 1800–1899 the core, events added by the hardening of issue 18.
+/// </remarks>
 internal static partial class Log
 {
     [LoggerMessage(1, LogLevel.Information, "Checkpoint manager for run '{Run}', scope '{Scope}' on {Location} ({Capabilities}).")]

@@ -1,5 +1,7 @@
 using System.Runtime.CompilerServices;
 
+using Microsoft.Win32.SafeHandles;
+
 namespace Konduktor.Storage;
 
 /// <summary>
@@ -20,32 +22,10 @@ namespace Konduktor.Storage;
 /// writers in other processes.
 /// </para>
 /// </remarks>
-public sealed class FileSystemCheckpointStore : ICheckpointStore, ILocalDirectoryStore
+public sealed partial class FileSystemCheckpointStore : ICheckpointStore, ILocalFileStore
 {
     /// <summary>The folder under the root that holds writes in progress; never listed, and no key may start with it.</summary>
     public const string TempFolderName = ".konduktor-tmp";
-
-    // Striped rather than per key so the table never grows; shared by every store in the process so two stores over one
-    // root still serialise conditional deletes against publishes.
-    private static readonly Lock[] KeyLocks = [.. Enumerable.Range(0, 64).Select(_ => new Lock())];
-
-    private static readonly EnumerationOptions DirectoryListing = new()
-    {
-        AttributesToSkip = 0,
-        IgnoreInaccessible = false,
-        MatchType = MatchType.Simple,
-        RecurseSubdirectories = false,
-        ReturnSpecialDirectories = false,
-    };
-
-    private static readonly EnumerationOptions AnyFileBelow = new()
-    {
-        AttributesToSkip = FileAttributes.ReparsePoint,
-        IgnoreInaccessible = true,
-        MatchType = MatchType.Simple,
-        RecurseSubdirectories = true,
-        ReturnSpecialDirectories = false,
-    };
 
     private readonly string _root;
     private readonly string _tempFolder;
@@ -88,7 +68,22 @@ public sealed class FileSystemCheckpointStore : ICheckpointStore, ILocalDirector
     public StoreCapabilities Capabilities { get; } = new() { CreateOnly = true, ConditionalDelete = true, ServerChecksumAlgorithm = null };
 
     /// <inheritdoc />
-    string? ILocalDirectoryStore.LocalRoot => Path.TrimEndingDirectorySeparator(Location.LocalPath);
+    string? ILocalFileStore.LocalRoot => Path.TrimEndingDirectorySeparator(Location.LocalPath);
+
+    /// <inheritdoc />
+    FileStream? ILocalFileStore.OpenLocalFile(string key) => OpenFile(key);
+
+    /// <inheritdoc />
+    async Task<long?> ILocalFileStore.AppendLocalFileAsync(
+        ObjectWriteStream writer, SafeFileHandle source, long offset, long length, ContentHash hash, Action<long>? onProgress, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        ArgumentNullException.ThrowIfNull(source);
+        ArgumentNullException.ThrowIfNull(hash);
+        return writer is FileSystemObjectWriter local && local.Store == this
+            ? (await local.AppendFileAsync(source, offset, length, hash, onProgress, cancellationToken).ConfigureAwait(false)).Bytes
+            : null;
+    }
 
     /// <inheritdoc />
     /// <exception cref="StoreAccessDeniedException">File-system permissions refused the write, or the key leads outside the root.</exception>
@@ -142,10 +137,10 @@ public sealed class FileSystemCheckpointStore : ICheckpointStore, ILocalDirector
         });
     }
 
-    /// <summary>Opens an object's file for reading (the manager copies it to a local file inside the kernel).</summary>
+    /// <summary>Opens an object's file for reading (a restore copies it to a local file inside the kernel).</summary>
     /// <exception cref="ObjectNotFoundException">No object has that key.</exception>
     /// <exception cref="StoreAccessDeniedException">File-system permissions refused the read, or the key leads outside the root.</exception>
-    internal FileStream OpenFile(string key)
+    private FileStream OpenFile(string key)
     {
         ValidateKey(key);
         return Mapped(() =>
@@ -207,68 +202,6 @@ public sealed class FileSystemCheckpointStore : ICheckpointStore, ILocalDirector
         return Guard(() => Delete(key, ifMatch));
     }
 
-    /// <summary>Publishes a flushed temporary file under <paramref name="key"/>; called by the writer.</summary>
-    internal ObjectInfo Publish(string key, string tempPath, bool createOnly)
-    {
-        var (parent, final) = ResolveParent(key);
-        for (var attempt = 0; ; attempt++)
-        {
-            CreateFolders(parent);
-            int errno;
-            lock (KeyLockOf(final))
-            {
-                errno = !FileSystemNative.IsPosix ? PublishPortably(tempPath, final, createOnly)
-                    : createOnly ? FileSystemNative.Link(tempPath, final)
-                    : FileSystemNative.Rename(tempPath, final);
-            }
-
-            if (errno == 0)
-            {
-                break;
-            }
-
-            if (errno == FileSystemNative.ENOENT && attempt < 3)
-            {
-                // A concurrent delete removed the (empty) parent folder between creating it and publishing: create it again.
-                continue;
-            }
-
-            if (errno == FileSystemNative.EEXIST && createOnly && !Directory.Exists(final))
-            {
-                throw new PreconditionFailedException(Location, key, "it already exists");
-            }
-
-            throw FileSystemNative.Error(errno, createOnly ? "create" : "replace", final);
-        }
-
-        FileSystemNative.FlushDirectory(parent);
-        if (createOnly)
-        {
-            TryDeleteFile(tempPath);
-        }
-
-        return Describe(key, final) ?? throw new ObjectNotFoundException(Location, key);
-    }
-
-    /// <summary>Deletes a temporary file, ignoring failures (it is in the temp folder, which is never listed).</summary>
-    internal static void TryDeleteFile(string path)
-    {
-        try
-        {
-            File.Delete(path);
-        }
-        catch (IOException)
-        {
-        }
-        catch (UnauthorizedAccessException)
-        {
-        }
-    }
-
-    /// <summary>Maps a permission failure to the exception users see.</summary>
-    internal StoreAccessDeniedException AccessDenied(string detail, Exception? cause) =>
-        new(Location, $"file-system permissions of {Environment.UserName}", detail, cause);
-
     private static string RootOf(Uri location)
     {
         // The one location parser, on the string the URI was made of (Uri would drop a fragment or query and rewrite dot segments).
@@ -276,60 +209,6 @@ public sealed class FileSystemCheckpointStore : ICheckpointStore, ILocalDirector
         return parsed.Scheme == "file"
             ? Path.TrimEndingDirectorySeparator(parsed.Uri.LocalPath)
             : throw new ArgumentException($"'{location.OriginalString}' is not a local file location (expected file:///abs/dir).", nameof(location));
-    }
-
-    private static int PublishPortably(string tempPath, string final, bool createOnly)
-    {
-        try
-        {
-            // Where link(2) is not available, MoveFileEx without replace is itself atomic.
-            File.Move(tempPath, final, overwrite: !createOnly);
-            return 0;
-        }
-        catch (IOException) when (createOnly && File.Exists(final))
-        {
-            return FileSystemNative.EEXIST;
-        }
-    }
-
-    private static Lock KeyLockOf(string path) =>
-        KeyLocks[(int)((uint)StringComparer.Ordinal.GetHashCode(path) % (uint)KeyLocks.Length)];
-
-    private static bool FillPage(IEnumerator<StoreEntry> walk, List<StoreEntry> page, int pageSize)
-    {
-        while (page.Count < pageSize)
-        {
-            if (!walk.MoveNext())
-            {
-                return false;
-            }
-
-            page.Add(walk.Current);
-        }
-
-        return true;
-    }
-
-    private static bool ContainsObject(string directory)
-    {
-        try
-        {
-            using var files = Directory.EnumerateFiles(directory, "*", AnyFileBelow).GetEnumerator();
-            return files.MoveNext();
-        }
-        catch (DirectoryNotFoundException)
-        {
-            return false;
-        }
-    }
-
-    private void ValidateKey(string key)
-    {
-        ObjectKey.Validate(key);
-        if (key.StartsWith(TempFolderName, StringComparison.Ordinal) && (key.Length == TempFolderName.Length || key[TempFolderName.Length] == '/'))
-        {
-            throw new ArgumentException($"'{ObjectKey.Printable(key)}' is not a valid key for {Location}: '{TempFolderName}' is reserved for writes in progress.", nameof(key));
-        }
     }
 
     private Task<T> Guard<T>(Func<T> operation)
@@ -356,258 +235,8 @@ public sealed class FileSystemCheckpointStore : ICheckpointStore, ILocalDirector
         }
     }
 
-    /// <summary>The real folder that holds <paramref name="key"/> and the path of the key in it, refusing links out of the root.</summary>
-    private (string Parent, string Final) ResolveParent(string key)
-    {
-        var slash = key.LastIndexOf('/');
-        var parent = slash < 0 ? _root : ResolveInside(key, key[..slash]);
-        return (parent, Path.Join(parent, slash < 0 ? key : key[(slash + 1)..]));
-    }
-
-    /// <summary>The real path of the file behind <paramref name="key"/>, refusing links out of the root.</summary>
-    private string ResolveReadable(string key)
-    {
-        var (_, final) = ResolveParent(key);
-        return new FileInfo(final).LinkTarget is null ? final : ResolveInside(key, key);
-    }
-
-    private string ResolveInside(string key, string relative)
-    {
-        var real = RealPath.Resolve(Path.Join(_root, relative));
-        if (!RealPath.IsUnder(real, _root) || real == _root)
-        {
-            throw AccessDenied($"'{ObjectKey.Printable(key)}' goes through a symbolic link that leads outside the store's root, to '{real}'", null);
-        }
-
-        if (RealPath.IsUnder(real, _tempFolder))
-        {
-            throw AccessDenied($"'{ObjectKey.Printable(key)}' goes through a symbolic link into the store's temp folder", null);
-        }
-
-        return real;
-    }
-
-    private string NewTempPath(string purpose) => Path.Join(_tempFolder, $"{purpose}-{Guid.NewGuid():N}.tmp");
-
     private static ObjectInfo? Describe(string key, string path) =>
         FileSystemNative.TryStat(path, out var identity)
             ? new ObjectInfo(key, identity.Length, identity.LastModified, identity.ETag)
             : null;
-
-    /// <summary>Creates the missing folders from the root down to <paramref name="directory"/>, flushing each new entry.</summary>
-    private void CreateFolders(string directory)
-    {
-        if (Directory.Exists(directory))
-        {
-            return;
-        }
-
-        if (!Directory.Exists(_root))
-        {
-            Directory.CreateDirectory(_root);
-        }
-
-        var current = _root;
-        foreach (var part in Path.GetRelativePath(_root, directory).Split(Path.DirectorySeparatorChar))
-        {
-            var next = Path.Join(current, part);
-            if (!Directory.Exists(next))
-            {
-                Directory.CreateDirectory(next);
-                FileSystemNative.FlushDirectory(current);
-            }
-
-            current = next;
-        }
-    }
-
-    private bool Delete(string key, string? ifMatch)
-    {
-        var (parent, final) = ResolveParent(key);
-        if (new FileInfo(final).LinkTarget is not null)
-        {
-            // Checks where the link leads; the link itself is what gets deleted.
-            _ = ResolveInside(key, key);
-        }
-
-        Directory.CreateDirectory(_tempFolder);
-        var grave = NewTempPath("del");
-        lock (KeyLockOf(final))
-        {
-            if (!FileSystemNative.TryStat(final, out var current))
-            {
-                return false;
-            }
-
-            if (ifMatch is not null && current.ETag != ifMatch)
-            {
-                throw new PreconditionFailedException(Location, key, $"expected version {ifMatch}, found {current.ETag}");
-            }
-
-            // Renaming first makes the delete atomic: of two deletes only one finds the file.
-            var errno = FileSystemNative.IsPosix ? FileSystemNative.Rename(final, grave) : MovePortably(final, grave);
-            if (errno == FileSystemNative.ENOENT)
-            {
-                return false;
-            }
-
-            if (errno != 0)
-            {
-                throw FileSystemNative.Error(errno, "delete", final);
-            }
-
-            if (ifMatch is not null && (!FileSystemNative.TryStat(grave, out var moved) || moved.ETag != ifMatch))
-            {
-                // Another process replaced the file between the check and the rename: put its version back unless an
-                // even newer one took the key meanwhile (which would have replaced it anyway).
-                _ = FileSystemNative.IsPosix ? FileSystemNative.Link(grave, final) : MovePortably(grave, final);
-                TryDeleteFile(grave);
-                throw new PreconditionFailedException(Location, key, $"expected version {ifMatch}, found another version written concurrently");
-            }
-
-            TryDeleteFile(grave);
-        }
-
-        FileSystemNative.FlushDirectory(parent);
-        RemoveEmptyFolders(parent);
-        return true;
-    }
-
-    private static int MovePortably(string from, string to)
-    {
-        try
-        {
-            File.Move(from, to, overwrite: false);
-            return 0;
-        }
-        catch (FileNotFoundException)
-        {
-            return FileSystemNative.ENOENT;
-        }
-    }
-
-    /// <summary>Removes now-empty folders up to the root; a folder a writer fills meanwhile is simply left.</summary>
-    private void RemoveEmptyFolders(string directory)
-    {
-        var current = directory;
-        while (current.Length > _root.Length && RealPath.IsUnder(current, _root))
-        {
-            try
-            {
-                Directory.Delete(current, recursive: false);
-            }
-            catch (IOException)
-            {
-                return;
-            }
-            catch (UnauthorizedAccessException)
-            {
-                return;
-            }
-
-            current = Path.GetDirectoryName(current)!;
-        }
-    }
-
-    /// <summary>Yields the entries under <paramref name="prefix"/> in ordinal key order, one folder read at a time.</summary>
-    private IEnumerable<StoreEntry> Walk(string prefix, string? delimiter)
-    {
-        var slash = prefix.LastIndexOf('/');
-        var folderKey = prefix[..(slash + 1)];
-        var namePrefix = prefix[(slash + 1)..];
-        var start = folderKey.Length == 0 ? _root : ResolveInside(prefix, folderKey[..^1]);
-        var rollUpFolders = delimiter == "/";
-        string? lastRolledUp = null;
-        var stack = new Stack<IEnumerator<WalkItem>>();
-        stack.Push(ReadFolder(start, folderKey, namePrefix).GetEnumerator());
-        while (stack.TryPeek(out var top))
-        {
-            if (!top.MoveNext())
-            {
-                top.Dispose();
-                _ = stack.Pop();
-                continue;
-            }
-
-            var item = top.Current;
-            if (item.IsFolder)
-            {
-                if (!rollUpFolders)
-                {
-                    stack.Push(ReadFolder(item.Path, item.Key + "/", string.Empty).GetEnumerator());
-                }
-                else if (ContainsObject(item.Path))
-                {
-                    // Folders left empty by deletes are not objects, so they roll up into nothing.
-                    yield return new StoreEntry(item.Key + "/", true, null);
-                }
-
-                continue;
-            }
-
-            var cut = string.IsNullOrEmpty(delimiter) ? -1 : item.Key.IndexOf(delimiter, prefix.Length, StringComparison.Ordinal);
-            if (cut >= 0)
-            {
-                // Keys sharing a folder are adjacent in ordinal order, so remembering the last folder suffices.
-                var folder = item.Key[..(cut + delimiter!.Length)];
-                if (folder != lastRolledUp)
-                {
-                    lastRolledUp = folder;
-                    yield return new StoreEntry(folder, true, null);
-                }
-
-                continue;
-            }
-
-            if (Describe(item.Key, item.Path) is { } info)
-            {
-                yield return new StoreEntry(item.Key, false, info);
-            }
-        }
-    }
-
-    /// <summary>
-    /// One folder's entries, sorted so that walking depth-first yields keys in ordinal order: a folder sorts as its name
-    /// plus '/', which is where all of its keys sort ("a-b" &lt; "a.b" &lt; "a/…" &lt; "a0").
-    /// </summary>
-    private static List<WalkItem> ReadFolder(string directory, string keyPrefix, string namePrefix)
-    {
-        var items = new List<WalkItem>();
-        if (!Directory.Exists(directory))
-        {
-            return items;
-        }
-
-        try
-        {
-            foreach (var info in new DirectoryInfo(directory).EnumerateFileSystemInfos("*", DirectoryListing))
-            {
-                if (!info.Name.StartsWith(namePrefix, StringComparison.Ordinal)
-                    || (keyPrefix.Length == 0 && info.Name == TempFolderName)
-                    || info.Attributes.HasFlag(FileAttributes.ReparsePoint))
-                {
-                    continue;
-                }
-
-                var key = keyPrefix + info.Name;
-                if (ObjectKey.Check(key) is not null)
-                {
-                    // A file no key can name (placed by something else) cannot be read through the store either.
-                    continue;
-                }
-
-                var isFolder = info is DirectoryInfo;
-                items.Add(new WalkItem(key, info.FullName, isFolder, isFolder ? info.Name + "/" : info.Name));
-            }
-        }
-        catch (DirectoryNotFoundException)
-        {
-            return [];
-        }
-
-        items.Sort(static (a, b) => string.CompareOrdinal(a.SortName, b.SortName));
-        return items;
-    }
-
-    private readonly record struct WalkItem(string Key, string Path, bool IsFolder, string SortName);
 }

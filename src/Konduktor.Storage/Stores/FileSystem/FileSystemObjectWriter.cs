@@ -27,6 +27,9 @@ internal sealed class FileSystemObjectWriter : ObjectWriteStream
 
     public override string Key => _key;
 
+    /// <summary>The store this writer publishes into.</summary>
+    internal FileSystemCheckpointStore Store => _store;
+
     public override long BytesWritten => _written;
 
     public override bool CanWrite => !_done;

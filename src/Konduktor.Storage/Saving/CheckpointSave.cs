@@ -13,7 +13,7 @@ namespace Konduktor.Storage;
 /// <remarks>Files may be added concurrently.</remarks>
 public sealed class CheckpointSave : IAsyncDisposable
 {
-    private readonly CheckpointManager _manager;
+    private readonly CheckpointSaver _saver;
     private readonly IProgress<TransferProgress>? _progress;
     private readonly Lock _gate = new();
     private readonly Dictionary<string, ManifestFile?> _files = new(StringComparer.Ordinal);
@@ -26,9 +26,9 @@ public sealed class CheckpointSave : IAsyncDisposable
     private long _totalBytes;
     private int _state; // 0 open, 1 committing/committed, 2 abandoned
 
-    internal CheckpointSave(CheckpointManager manager, long step, string writerId, IProgress<TransferProgress>? progress)
+    internal CheckpointSave(CheckpointSaver saver, long step, string writerId, IProgress<TransferProgress>? progress)
     {
-        _manager = manager;
+        _saver = saver;
         _progress = progress;
         Step = step;
         WriterId = writerId;
@@ -45,7 +45,7 @@ public sealed class CheckpointSave : IAsyncDisposable
 
     internal TimeSpan Elapsed => _elapsed.Elapsed;
 
-    internal string StepFolder => CheckpointLayout.StepFolder(_manager.RunId, _manager.Scope, Step);
+    internal string StepFolder => _saver.StepFolder(Step);
 
     /// <summary>Streams <paramref name="content"/> (from its position to its end) into the checkpoint as <paramref name="name"/>.</summary>
     /// <param name="name">The file's name in the checkpoint: a relative '/'-separated path.</param>
@@ -77,7 +77,7 @@ public sealed class CheckpointSave : IAsyncDisposable
 
         return AddAsync(
             name,
-            (writer, hash, report, ct) => HashingCopy.CopyAsync(content, writer, hash, _manager.Options.BufferSize, _manager.Options.Resilience.StallTimeout, report, ct),
+            (writer, hash, report, ct) => HashingCopy.CopyAsync(content, writer, hash, _saver.Options.BufferSize, _saver.Options.Resilience.StallTimeout, report, ct),
             cancellationToken);
     }
 
@@ -161,7 +161,7 @@ public sealed class CheckpointSave : IAsyncDisposable
 
         try
         {
-            return await _manager.CommitAsync(this, files, metadata, cancellationToken).ConfigureAwait(false);
+            return await _saver.CommitAsync(this, files, metadata, cancellationToken).ConfigureAwait(false);
         }
         catch
         {
@@ -170,8 +170,8 @@ public sealed class CheckpointSave : IAsyncDisposable
                 _state = 2;
             }
 
-            await _manager.DeleteUncommittedAsync(this, files.Select(f => f.Key)).ConfigureAwait(false);
-            _manager.EndSave(this, "failed");
+            await _saver.DeleteUncommittedAsync(this, files.Select(f => f.Key)).ConfigureAwait(false);
+            _saver.EndSave(this, "failed");
             throw;
         }
     }
@@ -191,8 +191,8 @@ public sealed class CheckpointSave : IAsyncDisposable
             keys = [.. _files.Values.Where(f => f is not null).Select(f => f!.Key)];
         }
 
-        await _manager.DeleteUncommittedAsync(this, keys).ConfigureAwait(false);
-        _manager.EndSave(this, "abandoned");
+        await _saver.DeleteUncommittedAsync(this, keys).ConfigureAwait(false);
+        _saver.EndSave(this, "abandoned");
     }
 
     private async Task<ManifestFile> AddAsync(
@@ -238,7 +238,7 @@ public sealed class CheckpointSave : IAsyncDisposable
                 _progress?.Report(new TransferProgress(Step, name, fileBytes, null, total));
             }
 
-            var writer = await _manager.Store.OpenWriteAsync(key, null, cancellationToken).ConfigureAwait(false);
+            var writer = await _saver.Store.OpenWriteAsync(key, null, cancellationToken).ConfigureAwait(false);
             ObjectInfo stored;
             await using (writer.ConfigureAwait(false))
             {
@@ -250,7 +250,7 @@ public sealed class CheckpointSave : IAsyncDisposable
             if (stored.Length != hash.Length)
             {
                 throw new CheckpointStorageException(
-                    $"The store at {_manager.Store.Location} reports {stored.Length} bytes for '{key}', but {hash.Length} bytes were sent.");
+                    $"The store at {_saver.Store.Location} reports {stored.Length} bytes for '{key}', but {hash.Length} bytes were sent.");
             }
 
             StorageTelemetry.BytesWritten.Add(hash.Length);
@@ -270,7 +270,7 @@ public sealed class CheckpointSave : IAsyncDisposable
                 Track(normal, null);
             }
 
-            await _manager.DeleteUncommittedAsync(this, [relativeKey]).ConfigureAwait(false);
+            await _saver.DeleteUncommittedAsync(this, [relativeKey]).ConfigureAwait(false);
             throw;
         }
     }
@@ -329,71 +329,23 @@ public sealed class CheckpointSave : IAsyncDisposable
 
     /// <summary>
     /// Copies a local file from <paramref name="start"/> to <paramref name="end"/>, the length it had when its save began:
-    /// into a file-system store inside the kernel, like <c>cp</c>, and hashed as stored; into any other store streamed.
+    /// into a store that keeps local files (<see cref="ILocalFileStore"/>, decorators included) inside the kernel, like <c>cp</c>, and hashed as stored; into any other store streamed.
     /// </summary>
     /// <exception cref="IOException">The file ended before <paramref name="end"/>.</exception>
     private async Task<long> CopyLocalFileAsync(
         ObjectWriteStream writer, SafeFileHandle file, string path, long start, long end, ContentHash hash, Action<long> report, CancellationToken cancellationToken)
     {
         var length = Math.Max(0, end - start);
-        var copied = writer is FileSystemObjectWriter local
-            ? (await local.AppendFileAsync(file, start, length, hash, report, cancellationToken).ConfigureAwait(false)).Bytes
-            : await HashingCopy.CopyAsync(
-                new LocalFileReadStream(file, start, length), writer, hash, _manager.Options.BufferSize, _manager.Options.Resilience.StallTimeout, report, cancellationToken).ConfigureAwait(false);
+        var copied = (_saver.LocalFiles is { } local
+                ? await local.AppendLocalFileAsync(writer, file, start, length, hash, report, cancellationToken).ConfigureAwait(false)
+                : null)
+            ?? await HashingCopy.CopyAsync(
+                new LocalFileReadStream(file, start, length), writer, hash, _saver.Options.BufferSize, _saver.Options.Resilience.StallTimeout, report, cancellationToken).ConfigureAwait(false);
         if (copied < length)
         {
             throw LocalFileSource.Shrank(path, end, RandomAccess.GetLength(file));
         }
 
         return copied;
-    }
-
-    /// <summary>Hashes and counts what a user's serializer writes, on its way to the store.</summary>
-    private sealed class HashingWriteStream(ObjectWriteStream inner, ContentHash hash, Action<long> report) : Stream
-    {
-        public override bool CanRead => false;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => true;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position
-        {
-            get => hash.Length;
-            set => throw new NotSupportedException();
-        }
-
-        public override void Flush()
-        {
-        }
-
-        public override Task FlushAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
-
-        public override void Write(ReadOnlySpan<byte> buffer)
-        {
-            hash.Append(buffer);
-            inner.Write(buffer);
-            report(hash.Length);
-        }
-
-        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-            WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-        public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
-        {
-            hash.Append(buffer.Span);
-            await inner.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
-            report(hash.Length);
-        }
     }
 }

@@ -331,7 +331,7 @@ public sealed class CheckpointRestoreTests
     [InlineData("/etc/x")]
     public void LocalPath_NameOutsideTheRoot_IsRefused(string name)
     {
-        Assert.Throws<CheckpointStorageException>(() => CheckpointManager.LocalPath(TempDirectory(), name));
+        Assert.Throws<CheckpointStorageException>(() => CheckpointRestorer.LocalPath(TempDirectory(), name));
     }
 
     private static async Task<byte[]> LoadFileAsync(CheckpointReader reader, CancellationToken cancellationToken)

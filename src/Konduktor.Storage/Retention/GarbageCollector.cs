@@ -1,34 +1,25 @@
+using Microsoft.Extensions.Logging;
+
 namespace Konduktor.Storage;
 
-/// <summary>What garbage collection found (and, unless it was a dry run, deleted).</summary>
-/// <param name="DryRun">Whether this was a dry run (nothing deleted).</param>
-/// <param name="Objects">The uncommitted objects found (deleted, unless a dry run).</param>
-/// <param name="Bytes">Their total length.</param>
-/// <param name="PendingUploads">Stale interrupted uploads found (aborted, unless a dry run), on stores that keep them (S3).</param>
-public sealed record GarbageCollectionResult(bool DryRun, IReadOnlyList<ObjectInfo> Objects, long Bytes, IReadOnlyList<PendingUpload> PendingUploads);
-
-public sealed partial class CheckpointManager
+/// <summary>
+/// Garbage collection: finds writer folders no manifest (live or quarantined) points at, older than the grace period and
+/// written by no save of this process (<see cref="ActiveWriters"/>), and deletes them; aborts stale pending uploads on
+/// stores that keep them (<see cref="IPendingUploadStore"/>).
+/// </summary>
+internal sealed class GarbageCollector(CheckpointCatalog catalog, ActiveWriters activeWriters, CheckpointManagerOptions options, ILogger logger, TimeProvider time)
 {
-    /// <summary>
-    /// Finds the scope's uncommitted data — writer folders no manifest (live or quarantined) points at, whose newest object
-    /// is older than the grace period, and that no save of this process is writing — and deletes it.
-    /// Steps whose manifest cannot be read are left alone. On stores that keep interrupted uploads apart
-    /// (<see cref="IPendingUploadStore"/>), uploads under the scope started before the grace period are aborted too.
-    /// </summary>
-    /// <param name="dryRun">List what would be deleted without deleting anything.</param>
-    /// <param name="gracePeriod">Overrides <see cref="CheckpointManagerOptions.GarbageGracePeriod"/>.</param>
-    /// <param name="cancellationToken">Cancels the collection.</param>
-    /// <returns>The objects found (and deleted unless <paramref name="dryRun"/>).</returns>
-    public async Task<GarbageCollectionResult> CollectGarbageAsync(bool dryRun = false, TimeSpan? gracePeriod = null, CancellationToken cancellationToken = default)
+    /// <summary>Finds the scope's uncommitted data (see <see cref="CheckpointManager.CollectGarbageAsync"/>) and, unless a dry run, deletes it.</summary>
+    public async Task<GarbageCollectionResult> CollectAsync(bool dryRun, TimeSpan? gracePeriod, CancellationToken cancellationToken)
     {
-        var grace = gracePeriod ?? Options.GarbageGracePeriod;
+        var grace = gracePeriod ?? options.GarbageGracePeriod;
         ArgumentOutOfRangeException.ThrowIfLessThan(grace, TimeSpan.Zero, nameof(gracePeriod));
-        var cutoff = _time.GetUtcNow() - grace;
-        var scopePrefix = CheckpointLayout.ScopePrefix(RunId, Scope);
+        var cutoff = time.GetUtcNow() - grace;
+        var scopePrefix = CheckpointLayout.ScopePrefix(catalog.RunId, catalog.Scope);
 
         // step → writer folder → its objects
         var steps = new SortedDictionary<long, Dictionary<string, List<ObjectInfo>>>();
-        await foreach (var entry in Store.ListAsync(scopePrefix, null, cancellationToken).ConfigureAwait(false))
+        await foreach (var entry in catalog.Store.ListAsync(scopePrefix, null, cancellationToken).ConfigureAwait(false))
         {
             var relative = entry.Key[scopePrefix.Length..];
             var parts = relative.Split('/', 3);
@@ -60,11 +51,11 @@ public sealed partial class CheckpointManager
                 continue;
             }
 
-            var folder = CheckpointLayout.StepFolder(RunId, Scope, step);
+            var folder = CheckpointLayout.StepFolder(catalog.RunId, catalog.Scope, step);
             foreach (var (writer, objects) in writers)
             {
                 if (!referenced.Contains(writer)
-                    && !_activeWriters.ContainsKey(folder + writer + "/")
+                    && !activeWriters.Contains(folder + writer + "/")
                     && objects.Max(o => o.LastModified) < cutoff)
                 {
                     orphans.Add((step, writer, objects));
@@ -73,11 +64,11 @@ public sealed partial class CheckpointManager
         }
 
         var stale = new List<PendingUpload>();
-        if (Store is IPendingUploadStore pending)
+        if (catalog.Store is IPendingUploadStore pending)
         {
             await foreach (var upload in pending.ListPendingUploadsAsync(scopePrefix, cancellationToken).ConfigureAwait(false))
             {
-                if (upload.Started < cutoff && !_activeWriters.Keys.Any(w => upload.Key.StartsWith(w, StringComparison.Ordinal)))
+                if (upload.Started < cutoff && !activeWriters.Covers(upload.Key))
                 {
                     stale.Add(upload);
                 }
@@ -99,20 +90,20 @@ public sealed partial class CheckpointManager
 
                     foreach (var item in objects)
                     {
-                        await Store.DeleteAsync(item.Key, null, cancellationToken).ConfigureAwait(false);
+                        await catalog.Store.DeleteAsync(item.Key, null, cancellationToken).ConfigureAwait(false);
                     }
                 }
             }
 
             foreach (var upload in stale)
             {
-                await ((IPendingUploadStore)Store).AbortPendingUploadAsync(upload, cancellationToken).ConfigureAwait(false);
+                await ((IPendingUploadStore)catalog.Store).AbortPendingUploadAsync(upload, cancellationToken).ConfigureAwait(false);
             }
         }
 
         var garbage = orphans.SelectMany(o => o.Objects).ToList();
         var bytes = garbage.Sum(o => o.Length);
-        Log.GarbageCollected(_logger, dryRun ? "dry run found" : "deleted", garbage.Count, bytes, stale.Count, grace);
+        Log.GarbageCollected(logger, dryRun ? "dry run found" : "deleted", garbage.Count, bytes, stale.Count, grace);
         return new GarbageCollectionResult(dryRun, garbage, bytes, stale);
     }
 
@@ -123,25 +114,20 @@ public sealed partial class CheckpointManager
     private async Task<HashSet<string>?> ReferencedWritersAsync(long step, CancellationToken cancellationToken)
     {
         var referenced = new HashSet<string>(StringComparer.Ordinal);
-        var live = await ReadManifestAsync(step, cancellationToken).ConfigureAwait(false);
+        var live = await catalog.ReadManifestAsync(step, cancellationToken).ConfigureAwait(false);
         if (live.Manifest is null && live.Reason != SkipReason.NotCommitted)
         {
-            Log.GarbageStepUnreadable(_logger, step, live.Problem ?? "unknown");
+            Log.GarbageStepUnreadable(logger, step, live.Problem ?? "unknown");
             return null;
         }
 
         AddWriters(referenced, live.Manifest);
-        await foreach (var entry in Store.ListAsync(CheckpointLayout.QuarantinePrefix(RunId, Scope, step), null, cancellationToken).ConfigureAwait(false))
+        await foreach (var entry in catalog.Store.ListAsync(CheckpointLayout.QuarantinePrefix(catalog.RunId, catalog.Scope, step), null, cancellationToken).ConfigureAwait(false))
         {
             try
             {
-                var stream = await Store.OpenReadAsync(entry.Key, new ByteRange(0, ManifestCodec.MaxBytes + 1L), cancellationToken).ConfigureAwait(false);
-                await using (stream.ConfigureAwait(false))
-                {
-                    using var buffer = new MemoryStream();
-                    await stream.CopyToAsync(buffer, cancellationToken).ConfigureAwait(false);
-                    AddWriters(referenced, ManifestCodec.Parse(buffer.ToArray(), RunId, Scope, step));
-                }
+                var bytes = await catalog.ReadSmallAsync(entry.Key, cancellationToken).ConfigureAwait(false);
+                AddWriters(referenced, ManifestCodec.Parse(bytes, catalog.RunId, catalog.Scope, step));
             }
             catch (InvalidManifestException)
             {

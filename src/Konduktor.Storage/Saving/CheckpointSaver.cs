@@ -1,48 +1,51 @@
 using System.Globalization;
 
+using Microsoft.Extensions.Logging;
+
 namespace Konduktor.Storage;
 
-public sealed partial class CheckpointManager
+/// <summary>
+/// The commit protocol: begins saves (each into its own writer folder), and commits one by writing its manifest
+/// create-only, settling what an "already exists" means (our own lost answer, a corrupt step this manager judged, which it
+/// supersedes after moving the old manifest to quarantine, or another writer's commit: a conflict). Owns the writer folders
+/// of saves in progress (<see cref="ActiveWriters"/>).
+/// </summary>
+internal sealed class CheckpointSaver(
+    CheckpointCatalog catalog, Verdicts verdicts, CheckpointRetention retention, CheckpointManagerOptions options, JobContext job, ILogger logger, TimeProvider time)
 {
-    /// <summary>
-    /// Begins saving <paramref name="step"/>: add files to the returned <see cref="CheckpointSave"/>, then commit it.
-    /// </summary>
-    /// <param name="step">The step, a non-negative number; larger is newer.</param>
-    /// <param name="progress">Receives progress as bytes move.</param>
-    /// <param name="cancellationToken">Cancels nothing yet; pass tokens to the save's methods.</param>
+    /// <summary>The store saves write to.</summary>
+    public ICheckpointStore Store => catalog.Store;
+
+    /// <summary>The store's local-file access, when it (or the store it decorates) keeps objects as local files.</summary>
+    public ILocalFileStore? LocalFiles { get; } = catalog.Store as ILocalFileStore;
+
+    /// <summary>Buffer sizes and stall timeouts for the copies.</summary>
+    public CheckpointManagerOptions Options { get; } = options;
+
+    /// <summary>The writer folders of saves in progress.</summary>
+    public ActiveWriters ActiveWriters { get; } = new();
+
+    /// <summary>The folder of <paramref name="step"/> in this manager's run and scope.</summary>
+    public string StepFolder(long step) => CheckpointLayout.StepFolder(catalog.RunId, catalog.Scope, step);
+
+    /// <summary>Begins a save of <paramref name="step"/> in a fresh writer folder.</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="step"/> is negative.</exception>
-    public Task<CheckpointSave> BeginSaveAsync(long step, IProgress<TransferProgress>? progress = null, CancellationToken cancellationToken = default)
+    public CheckpointSave Begin(long step, IProgress<TransferProgress>? progress)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(step);
-        cancellationToken.ThrowIfCancellationRequested();
         var save = new CheckpointSave(this, step, NewWriterId(), progress);
-        _activeWriters.TryAdd(save.StepFolder + save.WriterId + "/", 0);
-        return Task.FromResult(save);
+        ActiveWriters.Add(save.StepFolder + save.WriterId + "/");
+        return save;
     }
 
-    /// <summary>Saves and commits one step from named streams (each read from its position to its end, not disposed).</summary>
-    /// <param name="step">The step; larger is newer.</param>
-    /// <param name="files">The checkpoint's files by name (relative '/'-separated paths).</param>
-    /// <param name="metadata">Small user values for the manifest (metrics, epoch…).</param>
-    /// <param name="progress">Receives progress as bytes move.</param>
-    /// <param name="cancellationToken">Cancels the save; a cancelled save leaves no visible checkpoint.</param>
-    /// <returns>The committed manifest.</returns>
-    /// <exception cref="CheckpointConflictException">Another writer committed this step.</exception>
-    /// <exception cref="ArgumentException">A file name is invalid or repeated, or the metadata has a null key or value (refused before any upload).</exception>
-    /// <exception cref="CheckpointStorageException">The manifest would be refused by readers, e.g. over 16 MiB (refused before any upload when the metadata alone makes it so).</exception>
+    /// <summary>Saves and commits one step from named streams.</summary>
     public async Task<CheckpointManifest> SaveAsync(
-        long step,
-        IReadOnlyDictionary<string, Stream> files,
-        IReadOnlyDictionary<string, string>? metadata = null,
-        IProgress<TransferProgress>? progress = null,
-        CancellationToken cancellationToken = default)
+        long step, IReadOnlyDictionary<string, Stream> files, IReadOnlyDictionary<string, string>? metadata, IProgress<TransferProgress>? progress, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(files);
-        ArgumentOutOfRangeException.ThrowIfNegative(step);
-
         // What the metadata alone makes unreadable is refused before any data goes up.
         ManifestCodec.SerializeForCommit(NewManifest(step, NewWriterId(), [], metadata));
-        var save = await BeginSaveAsync(step, progress, cancellationToken).ConfigureAwait(false);
+        cancellationToken.ThrowIfCancellationRequested();
+        var save = Begin(step, progress);
         await using (save.ConfigureAwait(false))
         {
             foreach (var (name, content) in files)
@@ -54,32 +57,10 @@ public sealed partial class CheckpointManager
         }
     }
 
-    /// <summary>Saves and commits one step from every file under a local directory (names are paths relative to it).</summary>
-    /// <param name="step">The step; larger is newer.</param>
-    /// <param name="directory">
-    /// The local directory. Symbolic links in it are followed or refused as <see cref="CheckpointManagerOptions.SymbolicLinks"/>
-    /// says, never left out; special files (pipes, sockets, devices) fail the save. Each file is saved with the length it had
-    /// when its copy began.
-    /// </param>
-    /// <param name="metadata">Small user values for the manifest.</param>
-    /// <param name="progress">Receives progress as bytes move.</param>
-    /// <param name="cancellationToken">Cancels the save; a cancelled save leaves no visible checkpoint.</param>
-    /// <returns>The committed manifest.</returns>
-    /// <exception cref="ArgumentException">The directory contains a file-system store's root or lies inside it; nothing is saved.</exception>
-    /// <exception cref="DirectoryNotFoundException">The directory does not exist.</exception>
-    /// <exception cref="IOException">
-    /// A symbolic link the rule refuses, a link that points nowhere or loops, a special file, or a file that shrank while it
-    /// was copied; the message names it, and nothing is committed.
-    /// </exception>
-    /// <exception cref="CheckpointConflictException">Another writer committed this step.</exception>
+    /// <summary>Saves and commits one step from every file under a local directory.</summary>
     public async Task<CheckpointManifest> SaveDirectoryAsync(
-        long step,
-        string directory,
-        IReadOnlyDictionary<string, string>? metadata = null,
-        IProgress<TransferProgress>? progress = null,
-        CancellationToken cancellationToken = default)
+        long step, string directory, IReadOnlyDictionary<string, string>? metadata, IProgress<TransferProgress>? progress, CancellationToken cancellationToken)
     {
-        ArgumentException.ThrowIfNullOrEmpty(directory);
         LocalStoreOverlap.ThrowIfOverlaps(Store, directory, $"save as step {step} the directory");
         var root = new DirectoryInfo(Path.GetFullPath(directory));
         if (!root.Exists)
@@ -87,12 +68,13 @@ public sealed partial class CheckpointManager
             throw new DirectoryNotFoundException($"The directory to save as step {step} does not exist: {root.FullName}");
         }
 
-        var files = LocalDirectoryWalk.Files(root.FullName, Options.SymbolicLinks, (Store as ILocalDirectoryStore)?.LocalRoot, cancellationToken);
+        var files = LocalDirectoryWalk.Files(root.FullName, Options.SymbolicLinks, LocalFiles?.LocalRoot, cancellationToken);
 
         // As in SaveAsync: what the metadata alone makes unreadable is refused before any data goes up.
         ManifestCodec.SerializeForCommit(NewManifest(step, NewWriterId(), [], metadata));
 
-        var save = await BeginSaveAsync(step, progress, cancellationToken).ConfigureAwait(false);
+        cancellationToken.ThrowIfCancellationRequested();
+        var save = Begin(step, progress);
         await using (save.ConfigureAwait(false))
         {
             await Parallel.ForEachAsync(
@@ -103,8 +85,8 @@ public sealed partial class CheckpointManager
         }
     }
 
-    /// <summary>Writes the manifest create-only and settles what an "already exists" means.</summary>
-    internal async Task<CheckpointManifest> CommitAsync(
+    /// <summary>Writes the manifest create-only and settles what an "already exists" means; then applies retention if configured.</summary>
+    public async Task<CheckpointManifest> CommitAsync(
         CheckpointSave save, IReadOnlyList<ManifestFile> files, IReadOnlyDictionary<string, string>? metadata, CancellationToken cancellationToken)
     {
         using var activity = StorageTelemetry.ActivitySource.StartActivity("Konduktor.Storage.Save");
@@ -113,27 +95,56 @@ public sealed partial class CheckpointManager
 
         // Checked exactly as readers will check it: a commit that every restore would skip must not happen.
         var bytes = ManifestCodec.SerializeForCommit(manifest);
-        var key = CheckpointLayout.ManifestKey(RunId, Scope, save.Step);
+        var key = CheckpointLayout.ManifestKey(catalog.RunId, catalog.Scope, save.Step);
         await WriteManifestAsync(save.Step, key, bytes, save.WriterId, cancellationToken).ConfigureAwait(false);
-        _judgedBad.TryRemove(save.Step, out _);
+        verdicts.Forget(save.Step);
         EndSave(save, "committed");
-        Log.Saved(_logger, save.Step, files.Count, manifest.TotalLength, save.Elapsed.TotalSeconds);
+        Log.Saved(logger, save.Step, files.Count, manifest.TotalLength, save.Elapsed.TotalSeconds);
 
         if (Options.Retention.ApplyAfterSave)
         {
             try
             {
                 // The step just committed is never deleted by its own retention pass, wherever it stands among the others.
-                await ApplyRetentionAsync(save.Step, cancellationToken).ConfigureAwait(false);
+                await retention.ApplyAsync(save.Step, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception e)
             {
                 // The checkpoint is committed; a failed or cancelled clean-up must not make the save look failed.
-                Log.RetentionFailed(_logger, e, save.Step);
+                Log.RetentionFailed(logger, e, save.Step);
             }
         }
 
         return manifest;
+    }
+
+    /// <summary>Removes what an uncommitted save wrote; best effort, as garbage collection catches the rest.</summary>
+    public async Task DeleteUncommittedAsync(CheckpointSave save, IEnumerable<string> relativeKeys)
+    {
+        try
+        {
+            // Never remove data a manifest may already point at.
+            if (!await IsOwnManifestAsync(save.Step, save.WriterId).ConfigureAwait(false))
+            {
+                foreach (var relativeKey in relativeKeys)
+                {
+                    await Store.DeleteAsync(save.StepFolder + relativeKey, null, CancellationToken.None).ConfigureAwait(false);
+                }
+            }
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            Log.CleanupFailed(logger, e, save.Step);
+        }
+    }
+
+    /// <summary>Marks a save as over, so garbage collection may judge its writer folder.</summary>
+    public void EndSave(CheckpointSave save, string outcome)
+    {
+        if (ActiveWriters.Remove(save.StepFolder + save.WriterId + "/"))
+        {
+            StorageTelemetry.SaveDuration.Record(save.Elapsed.TotalSeconds, new KeyValuePair<string, object?>("outcome", outcome));
+        }
     }
 
     private CheckpointManifest NewManifest(long step, string writerId, IReadOnlyList<ManifestFile> files, IReadOnlyDictionary<string, string>? metadata)
@@ -146,15 +157,22 @@ public sealed partial class CheckpointManager
 
         return new CheckpointManifest
         {
-            Run = RunId,
-            Scope = Scope,
+            Run = catalog.RunId,
+            Scope = catalog.Scope,
             Step = step,
-            CreatedUtc = _time.GetUtcNow(),
+            CreatedUtc = time.GetUtcNow(),
             Writer = writerId,
-            Job = new ManifestJob(Job.RestartAttempt, Job.Rank, Job.NodeCount, Job.HostName),
+            Job = new ManifestJob(job.RestartAttempt, job.Rank, job.NodeCount, job.HostName),
             Files = files,
             Metadata = metadata is null ? new Dictionary<string, string>() : new Dictionary<string, string>(metadata, StringComparer.Ordinal),
         };
+    }
+
+    private string NewWriterId()
+    {
+        Span<byte> random = stackalloc byte[6];
+        System.Security.Cryptography.RandomNumberGenerator.Fill(random);
+        return $"a{job.RestartAttempt.ToString(CultureInfo.InvariantCulture)}-{Convert.ToHexStringLower(random)}";
     }
 
     private async Task WriteManifestAsync(long step, string key, byte[] bytes, string writerId, CancellationToken cancellationToken)
@@ -178,20 +196,20 @@ public sealed partial class CheckpointManager
             }
             catch (PreconditionFailedException)
             {
-                var existing = await ReadManifestAsync(step, cancellationToken).ConfigureAwait(false);
+                var existing = await catalog.ReadManifestAsync(step, cancellationToken).ConfigureAwait(false);
                 if (existing.Manifest?.Writer == writerId)
                 {
                     return; // Our own earlier attempt got through; only its answer was lost.
                 }
 
-                if (!superseded && _judgedBad.TryGetValue(step, out var judged) && judged is not null && judged == existing.ETag)
+                if (!superseded && verdicts.MaySupersede(step, existing.ETag))
                 {
                     await QuarantineAsync(step, key, existing, cancellationToken).ConfigureAwait(false);
                     continue;
                 }
 
                 StorageTelemetry.Conflicts.Add(1);
-                Log.Conflict(_logger, step, existing.Manifest?.Writer ?? "unknown");
+                Log.Conflict(logger, step, existing.Manifest?.Writer ?? "unknown");
                 throw new CheckpointConflictException(
                     step,
                     existing.Manifest,
@@ -216,7 +234,7 @@ public sealed partial class CheckpointManager
     {
         try
         {
-            return (await ReadManifestAsync(step, CancellationToken.None).ConfigureAwait(false)).Manifest?.Writer == writerId;
+            return (await catalog.ReadManifestAsync(step, CancellationToken.None).ConfigureAwait(false)).Manifest?.Writer == writerId;
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
@@ -227,9 +245,9 @@ public sealed partial class CheckpointManager
     /// <summary>Moves a corrupt step's manifest aside (kept for inspection) so a new checkpoint can take the step.</summary>
     private async Task QuarantineAsync(long step, string manifestKey, ManifestRead bad, CancellationToken cancellationToken)
     {
-        var stamp = _time.GetUtcNow().ToString("yyyyMMdd'T'HHmmssfff'Z'", CultureInfo.InvariantCulture);
-        var quarantineKey = $"{CheckpointLayout.QuarantinePrefix(RunId, Scope, step)}{stamp}-{NewWriterId()}.manifest.json";
-        Log.Superseding(_logger, step, quarantineKey);
+        var stamp = time.GetUtcNow().ToString("yyyyMMdd'T'HHmmssfff'Z'", CultureInfo.InvariantCulture);
+        var quarantineKey = $"{CheckpointLayout.QuarantinePrefix(catalog.RunId, catalog.Scope, step)}{stamp}-{NewWriterId()}.manifest.json";
+        Log.Superseding(logger, step, quarantineKey);
         await Store.PutAsync(quarantineKey, new MemoryStream(bad.Bytes ?? [], writable: false), ObjectWriteOptions.CreateOnlyWrite, cancellationToken).ConfigureAwait(false);
         try
         {
@@ -247,35 +265,6 @@ public sealed partial class CheckpointManager
             // Someone else replaced it since it was judged; the create-only retry will report the conflict.
         }
 
-        _judgedBad.TryRemove(step, out _);
-    }
-
-    /// <summary>Removes what an uncommitted save wrote; best effort, as garbage collection catches the rest.</summary>
-    internal async Task DeleteUncommittedAsync(CheckpointSave save, IEnumerable<string> relativeKeys)
-    {
-        try
-        {
-            // Never remove data a manifest may already point at.
-            if (!await IsOwnManifestAsync(save.Step, save.WriterId).ConfigureAwait(false))
-            {
-                foreach (var relativeKey in relativeKeys)
-                {
-                    await Store.DeleteAsync(save.StepFolder + relativeKey, null, CancellationToken.None).ConfigureAwait(false);
-                }
-            }
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            Log.CleanupFailed(_logger, e, save.Step);
-        }
-    }
-
-    /// <summary>Marks a save as over, so garbage collection may judge its writer folder.</summary>
-    internal void EndSave(CheckpointSave save, string outcome)
-    {
-        if (_activeWriters.TryRemove(save.StepFolder + save.WriterId + "/", out _))
-        {
-            StorageTelemetry.SaveDuration.Record(save.Elapsed.TotalSeconds, new KeyValuePair<string, object?>("outcome", outcome));
-        }
+        verdicts.Forget(step);
     }
 }
