@@ -1,17 +1,10 @@
-using System.Buffers;
 using System.Globalization;
-using System.Net;
-using System.Runtime.CompilerServices;
-using System.Text;
 
 using Google.Apis.Auth.OAuth2;
-using Google.Apis.Storage.v1;
 using Google.Cloud.Storage.V1;
 
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
-
-using GcsObject = Google.Apis.Storage.v1.Data.Object;
 
 namespace Konduktor.Storage.Gcs;
 
@@ -38,9 +31,8 @@ namespace Konduktor.Storage.Gcs;
 /// </remarks>
 public sealed class GcsCheckpointStore : ICheckpointStore, IDisposable
 {
-    private readonly StorageClient _client;
-    private readonly GcsConnection _connection;
-    private readonly string _keyPrefix;
+    private readonly GcsTransport _transport;
+    private readonly BucketPath _path;
 
     /// <summary>Creates a store for a <c>gs://bucket/prefix</c> location.</summary>
     /// <param name="location">The location: <c>gs://bucket</c> or <c>gs://bucket/prefix</c>.</param>
@@ -74,25 +66,19 @@ public sealed class GcsCheckpointStore : ICheckpointStore, IDisposable
     {
         ArgumentNullException.ThrowIfNull(location);
         ArgumentNullException.ThrowIfNull(environment);
-        (Bucket, Prefix) = ParseLocation(location);
-        Options = (options ?? new GcsStoreOptions()).Clone();
-        GcsStoreOptionsValidator.ThrowIfInvalid(Options);
+        _path = BucketPath.Parse(location, "gs", "GCS");
+        var copy = (options ?? new GcsStoreOptions()).Clone();
+        GcsStoreOptionsValidator.ThrowIfInvalid(copy);
+        var storeLogger = logger ?? NullLogger.Instance;
+        var time = timeProvider ?? TimeProvider.System;
+        var policy = retryPolicy ?? new StoreRetryPolicy(new ResilienceOptions(), logger, timeProvider);
+        var connection = GcsConnection.Resolve(copy, environment);
 
-        // Kept: the chunks read ahead, and a filling and a sending chunk for each of the files the manager moves at once (four).
-        ChunkBuffers = ArrayPool<byte>.Create(Options.ChunkSizeBytes, Options.Concurrency + 8);
-        ReadAhead = new ReadAheadBudget(Options.Concurrency);
-        _keyPrefix = Prefix.Length == 0 ? string.Empty : Prefix + "/";
-        Location = new Uri($"gs://{Bucket}/{string.Join('/', Prefix.Split('/').Select(Uri.EscapeDataString))}{(Prefix.Length == 0 ? string.Empty : "/")}");
-        Logger = logger ?? NullLogger.Instance;
-        Time = timeProvider ?? TimeProvider.System;
-        Policy = retryPolicy ?? new StoreRetryPolicy(new ResilienceOptions(), logger, timeProvider);
-        _connection = GcsConnection.Resolve(Options, environment);
-
-        var builder = new StorageClientBuilder { BaseUri = _connection.BaseUri.ToString(), QuotaProject = Options.ProjectId };
-        if (!_connection.Authenticated)
+        var builder = new StorageClientBuilder { BaseUri = connection.BaseUri.ToString(), QuotaProject = copy.ProjectId };
+        if (!connection.Authenticated)
         {
             builder.UnauthenticatedAccess = true;
-            CredentialSource = $"none: {_connection.Source} is a plain-http endpoint (an emulator or test server), used without credentials";
+            CredentialSource = $"none: {connection.Source} is a plain-http endpoint (an emulator or test server), used without credentials";
         }
         else if (credential is not null)
         {
@@ -101,21 +87,22 @@ public sealed class GcsCheckpointStore : ICheckpointStore, IDisposable
         }
         else
         {
-            (builder.GoogleCredential, CredentialSource) = GcsCredentialResolver.Resolve(Options, environment);
+            (builder.GoogleCredential, CredentialSource) = GcsCredentialResolver.Resolve(copy, environment);
         }
 
-        _client = builder.Build();
+        var client = builder.Build();
 
         // One retry layer, the store's policy: the HTTP layer must not retry (or follow) anything on its own.
-        _client.Service.HttpClient.MessageHandler.NumTries = 1;
-        _client.Service.HttpClient.MessageHandler.FollowRedirect = false;
-        Errors = new GcsErrorMapper(Location, Bucket, _connection.BaseUri, CredentialSource, Time);
+        client.Service.HttpClient.MessageHandler.NumTries = 1;
+        client.Service.HttpClient.MessageHandler.FollowRedirect = false;
+        var errors = new GcsErrorMapper(Location, Bucket, connection.BaseUri, CredentialSource, time);
+        _transport = new GcsTransport(client, _path, copy, connection, policy, errors, storeLogger, time);
         Capabilities = new StoreCapabilities { CreateOnly = true, ConditionalDelete = true, ServerChecksumAlgorithm = "crc32c" };
-        GcsLog.Created(Logger, Location, _connection.BaseUri, _connection.Source, Options.ChunkSizeMiB, Options.Concurrency, CredentialSource);
+        GcsLog.Created(storeLogger, Location, connection.BaseUri, connection.Source, copy.ChunkSizeMiB, copy.Concurrency, CredentialSource);
     }
 
     /// <inheritdoc />
-    public Uri Location { get; }
+    public Uri Location => _path.Location;
 
     /// <inheritdoc />
     /// <remarks>
@@ -125,40 +112,18 @@ public sealed class GcsCheckpointStore : ICheckpointStore, IDisposable
     public StoreCapabilities Capabilities { get; }
 
     /// <summary>The bucket.</summary>
-    public string Bucket { get; }
+    public string Bucket => _path.Bucket;
 
     /// <summary>The key prefix inside the bucket, without leading or trailing '/' (may be empty).</summary>
-    public string Prefix { get; }
+    public string Prefix => _path.Prefix;
 
     /// <summary>Where the credentials came from (never a secret), as logged at construction.</summary>
     public string CredentialSource { get; }
 
-    internal GcsStoreOptions Options { get; }
+    /// <summary>What the store's writers and readers use of it.</summary>
+    internal GcsTransport Transport => _transport;
 
-    /// <summary>
-    /// Chunk buffers for this store's transfers. Not <see cref="ArrayPool{T}.Shared"/>: its per-thread caches strand chunk-sized
-    /// arrays on whichever thread-pool thread returned them, so new ones get allocated and memory grows with the thread count.
-    /// </summary>
-    internal ArrayPool<byte> ChunkBuffers { get; }
-
-    /// <summary>The read-ahead of this store's parallel reads: <see cref="GcsStoreOptions.Concurrency"/> chunks shared by all of them.</summary>
-    internal ReadAheadBudget ReadAhead { get; }
-
-    internal StoreRetryPolicy Policy { get; }
-
-    internal ILogger Logger { get; }
-
-    internal TimeProvider Time { get; }
-
-    internal GcsErrorMapper Errors { get; }
-
-    internal HttpClient Http => _client.Service.HttpClient;
-
-    internal StorageService Service => _client.Service;
-
-    internal Uri BaseUri => _connection.BaseUri;
-
-    internal Uri UploadBaseUri => _connection.UploadBaseUri;
+    private GcsStoreOptions Options => _transport.Options;
 
     /// <inheritdoc />
     /// <remarks>The content is streamed into a resumable upload (see the class remarks); its chunks are retried and resumed.</remarks>
@@ -167,10 +132,10 @@ public sealed class GcsCheckpointStore : ICheckpointStore, IDisposable
     /// <exception cref="RetriesExhaustedException">A request of the upload kept failing.</exception>
     public async Task<ObjectInfo> PutAsync(string key, Stream content, ObjectWriteOptions? options = null, CancellationToken cancellationToken = default)
     {
-        ValidateKey(key);
+        _path.ValidateKey(key);
         ArgumentNullException.ThrowIfNull(content);
         cancellationToken.ThrowIfCancellationRequested();
-        var writer = new GcsObjectWriter(this, key, options?.CreateOnly ?? false);
+        var writer = new GcsObjectWriter(_transport, key, options?.CreateOnly ?? false);
         await using (writer.ConfigureAwait(false))
         {
             await content.CopyToAsync(writer, Math.Min(Options.ChunkSizeBytes, 1024 * 1024), cancellationToken).ConfigureAwait(false);
@@ -185,9 +150,9 @@ public sealed class GcsCheckpointStore : ICheckpointStore, IDisposable
     /// </remarks>
     public Task<ObjectWriteStream> OpenWriteAsync(string key, ObjectWriteOptions? options = null, CancellationToken cancellationToken = default)
     {
-        ValidateKey(key);
+        _path.ValidateKey(key);
         cancellationToken.ThrowIfCancellationRequested();
-        return Task.FromResult<ObjectWriteStream>(new GcsObjectWriter(this, key, options?.CreateOnly ?? false));
+        return Task.FromResult<ObjectWriteStream>(new GcsObjectWriter(_transport, key, options?.CreateOnly ?? false));
     }
 
     /// <inheritdoc />
@@ -201,12 +166,12 @@ public sealed class GcsCheckpointStore : ICheckpointStore, IDisposable
     /// <exception cref="TransientStoreException">The request failed in a way worth retrying.</exception>
     public async Task<Stream> OpenReadAsync(string key, ByteRange? range = null, CancellationToken cancellationToken = default)
     {
-        ValidateKey(key);
+        _path.ValidateKey(key);
         range?.Validate();
         cancellationToken.ThrowIfCancellationRequested();
         for (var attempt = 1; ; attempt++)
         {
-            var obj = await GetObjectAsync(key, cancellationToken).ConfigureAwait(false) ?? throw new ObjectNotFoundException(Location, key);
+            var obj = await _transport.GetObjectAsync(key, cancellationToken).ConfigureAwait(false) ?? throw new ObjectNotFoundException(Location, key);
             var size = (long)(obj.Size ?? 0);
             var offset = range?.Offset ?? 0;
             var end = range?.Length is { } length ? Math.Min(size, offset + length) : size;
@@ -217,7 +182,7 @@ public sealed class GcsCheckpointStore : ICheckpointStore, IDisposable
 
             var generation = obj.Generation ?? 0;
             var firstLength = (int)Math.Min(end - offset, Options.ChunkSizeBytes);
-            var first = await SendGetAsync(key, generation, offset, firstLength, cancellationToken).ConfigureAwait(false);
+            var first = await _transport.SendGetAsync(key, generation, offset, firstLength, cancellationToken).ConfigureAwait(false);
             if (first is null && attempt < 3)
             {
                 // Replaced between the lookup and the read: look up the new generation.
@@ -227,7 +192,7 @@ public sealed class GcsCheckpointStore : ICheckpointStore, IDisposable
             var expected = offset == 0 && end == size ? obj.Crc32c : null;
             return first is null
                 ? throw new PreconditionFailedException(Location, key, "it kept being replaced while being opened")
-                : new GcsReadStream(this, key, generation, first, offset, offset + firstLength, end, expected);
+                : new GcsReadStream(_transport, key, generation, first, offset, offset + firstLength, end, expected);
         }
     }
 
@@ -236,9 +201,9 @@ public sealed class GcsCheckpointStore : ICheckpointStore, IDisposable
     /// <exception cref="TransientStoreException">The request failed in a way worth retrying.</exception>
     public async Task<ObjectInfo?> StatAsync(string key, CancellationToken cancellationToken = default)
     {
-        ValidateKey(key);
+        _path.ValidateKey(key);
         cancellationToken.ThrowIfCancellationRequested();
-        return await GetObjectAsync(key, cancellationToken).ConfigureAwait(false) is { } obj ? ToInfo(key, obj) : null;
+        return await _transport.StatAsync(key, cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
@@ -246,31 +211,8 @@ public sealed class GcsCheckpointStore : ICheckpointStore, IDisposable
     /// <exception cref="ArgumentOutOfRangeException"><see cref="ListOptions.PageSize"/> is less than 1.</exception>
     /// <exception cref="StoreAccessDeniedException">The credentials were refused.</exception>
     /// <exception cref="TransientStoreException">A page request failed in a way worth retrying.</exception>
-    public async IAsyncEnumerable<StoreEntry> ListAsync(string prefix, ListOptions? options = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
-    {
-        ObjectKey.ValidatePrefix(prefix);
-        var pageSize = options?.PageSize ?? 1000;
-        ArgumentOutOfRangeException.ThrowIfLessThan(pageSize, 1, "options.PageSize");
-        var delimiter = string.IsNullOrEmpty(options?.Delimiter) ? null : options.Delimiter;
-        string? token = null;
-        do
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            var request = _client.Service.Objects.List(Bucket);
-            request.Prefix = FullKey(prefix);
-            request.Delimiter = delimiter;
-            request.MaxResults = Math.Min(pageSize, 1000);
-            request.PageToken = token;
-            var page = await CallAsync("LIST", null, request.ExecuteAsync, cancellationToken).ConfigureAwait(false);
-            foreach (var entry in Merge(page.Items ?? [], page.Prefixes ?? []))
-            {
-                yield return entry;
-            }
-
-            token = page.NextPageToken;
-        }
-        while (!string.IsNullOrEmpty(token));
-    }
+    public IAsyncEnumerable<StoreEntry> ListAsync(string prefix, ListOptions? options = null, CancellationToken cancellationToken = default) =>
+        BucketListing.ListAsync(prefix, options, (delimiter, pageSize, token, ct) => ListPageAsync(prefix, delimiter, pageSize, token, ct), cancellationToken);
 
     /// <inheritdoc />
     /// <remarks>
@@ -281,12 +223,12 @@ public sealed class GcsCheckpointStore : ICheckpointStore, IDisposable
     /// <exception cref="TransientStoreException">The request failed in a way worth retrying.</exception>
     public async Task<bool> DeleteAsync(string key, string? ifMatch = null, CancellationToken cancellationToken = default)
     {
-        ValidateKey(key);
+        _path.ValidateKey(key);
         cancellationToken.ThrowIfCancellationRequested();
         long generation;
         if (ifMatch is null)
         {
-            if (await GetObjectAsync(key, cancellationToken).ConfigureAwait(false) is not { Generation: { } current })
+            if (await _transport.GetObjectAsync(key, cancellationToken).ConfigureAwait(false) is not { Generation: { } current })
             {
                 return false;
             }
@@ -301,11 +243,11 @@ public sealed class GcsCheckpointStore : ICheckpointStore, IDisposable
                 : throw new PreconditionFailedException(Location, key, $"expected version {ifMatch}, which is not a GCS generation");
         }
 
-        var request = _client.Service.Objects.Delete(Bucket, FullKey(key));
+        var request = _transport.Service.Objects.Delete(Bucket, _path.FullKey(key));
         request.IfGenerationMatch = generation;
         try
         {
-            _ = await CallAsync("DELETE", key, request.ExecuteAsync, cancellationToken, $"expected version {ifMatch ?? generation.ToString(CultureInfo.InvariantCulture)}, found another").ConfigureAwait(false);
+            _ = await _transport.CallAsync("DELETE", key, request.ExecuteAsync, cancellationToken, $"expected version {ifMatch ?? generation.ToString(CultureInfo.InvariantCulture)}, found another").ConfigureAwait(false);
             return true;
         }
         catch (ObjectNotFoundException)
@@ -321,165 +263,22 @@ public sealed class GcsCheckpointStore : ICheckpointStore, IDisposable
             }
 
             // Replaced between the lookup and the delete: the caller's retry looks up the new generation.
-            throw ifMatch is null ? Errors.Transient("DELETE", key, "the object was replaced while being deleted", e) : e;
+            throw ifMatch is null ? _transport.Errors.Transient("DELETE", key, "the object was replaced while being deleted", e) : e;
         }
     }
 
     /// <summary>Releases the client and its connections.</summary>
-    public void Dispose() => _client.Dispose();
+    public void Dispose() => _transport.Dispose();
 
-    /// <summary>The object name in the bucket.</summary>
-    internal string FullKey(string key) => _keyPrefix + key;
-
-    /// <summary>Checks a key, and that with the store's prefix it stays within GCS's name length.</summary>
-    /// <exception cref="ArgumentException">The key is not valid, or too long with the prefix.</exception>
-    internal void ValidateKey(string key, [CallerArgumentExpression(nameof(key))] string? paramName = null)
+    private async Task<(IEnumerable<StoreEntry> Entries, string? Next)> ListPageAsync(
+        string prefix, string? delimiter, int pageSize, string? token, CancellationToken cancellationToken)
     {
-        ObjectKey.Validate(key, paramName);
-        var bytes = Encoding.UTF8.GetByteCount(_keyPrefix) + Encoding.UTF8.GetByteCount(key);
-        if (bytes > ObjectKey.MaxUtf8Bytes)
-        {
-            throw new ArgumentException(
-                $"The key is {bytes - Encoding.UTF8.GetByteCount(_keyPrefix)} bytes of UTF-8; with the prefix '{Prefix}/' of {Location} it is {bytes}, more than GCS's limit of {ObjectKey.MaxUtf8Bytes}.",
-                paramName);
-        }
-    }
-
-    /// <summary>Runs one client request, mapping its failure to the store's exceptions.</summary>
-    internal async Task<T> CallAsync<T>(string operation, string? key, Func<CancellationToken, Task<T>> request, CancellationToken cancellationToken, string preconditionReason = "it already exists")
-    {
-        try
-        {
-            return await request(cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception e) when (Errors.Map(e, operation, key, preconditionReason, cancellationToken) is { } mapped)
-        {
-            throw mapped;
-        }
-    }
-
-    /// <summary>Sends one request the store builds itself; an unsuccessful answer becomes the store's exception unless <paramref name="accept"/> takes it.</summary>
-    internal async Task<HttpResponseMessage> SendAsync(
-        string operation, string? key, Func<HttpRequestMessage> build, Func<HttpStatusCode, bool> accept, CancellationToken cancellationToken, string preconditionReason = "it already exists")
-    {
-        HttpResponseMessage response;
-        try
-        {
-            using var request = build();
-            response = await Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception e) when (Errors.Map(e, operation, key, preconditionReason, cancellationToken) is { } mapped)
-        {
-            throw mapped;
-        }
-
-        if (response.IsSuccessStatusCode || accept(response.StatusCode))
-        {
-            return response;
-        }
-
-        using (response)
-        {
-            throw await Errors.FromResponseAsync(response, operation, key, preconditionReason, cancellationToken).ConfigureAwait(false);
-        }
-    }
-
-    /// <summary>Parses an object resource the server answered with.</summary>
-    internal async Task<GcsObject> ReadObjectAsync(HttpResponseMessage response, string operation, string key, CancellationToken cancellationToken)
-    {
-        try
-        {
-            var json = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
-            return _client.Service.Serializer.Deserialize<GcsObject>(json) ?? throw new FormatException("empty object resource");
-        }
-        catch (Exception e) when (Errors.Map(e, operation, key, "it already exists", cancellationToken) is { } mapped)
-        {
-            throw mapped;
-        }
-    }
-
-    /// <summary>The store's description of an object resource.</summary>
-    internal ObjectInfo ToInfo(string key, GcsObject obj) => new(
-        key,
-        (long)(obj.Size ?? 0),
-        obj.UpdatedDateTimeOffset ?? obj.TimeCreatedDateTimeOffset ?? Time.GetUtcNow(),
-        (obj.Generation ?? 0).ToString(CultureInfo.InvariantCulture),
-        obj.Crc32c is { Length: > 0 } crc ? "crc32c:" + crc : null);
-
-    /// <summary>Reads <paramref name="length"/> bytes at <paramref name="offset"/> of one generation; <see langword="null"/> when that generation is gone (replaced or deleted).</summary>
-    internal async Task<HttpResponseMessage?> SendGetAsync(string key, long generation, long offset, int length, CancellationToken cancellationToken)
-    {
-        // The generation pins the read; the precondition makes a server that ignores it refuse rather than mix versions.
-        var g = generation.ToString(CultureInfo.InvariantCulture);
-        var uri = new Uri(BaseUri, $"b/{Uri.EscapeDataString(Bucket)}/o/{Uri.EscapeDataString(FullKey(key))}?alt=media&generation={g}&ifGenerationMatch={g}");
-        var response = await SendAsync(
-            "GET",
-            key,
-            () =>
-            {
-                var request = new HttpRequestMessage(HttpMethod.Get, uri);
-                request.Headers.Range = new System.Net.Http.Headers.RangeHeaderValue(offset, offset + length - 1);
-                return request;
-            },
-            status => status is HttpStatusCode.NotFound or HttpStatusCode.PreconditionFailed,
-            cancellationToken).ConfigureAwait(false);
-        if (response.StatusCode is HttpStatusCode.NotFound or HttpStatusCode.PreconditionFailed)
-        {
-            response.Dispose();
-            return null;
-        }
-
-        return response;
-    }
-
-    private async Task<GcsObject?> GetObjectAsync(string key, CancellationToken cancellationToken)
-    {
-        try
-        {
-            var request = _client.Service.Objects.Get(Bucket, FullKey(key));
-            return await CallAsync("GET METADATA", key, request.ExecuteAsync, cancellationToken).ConfigureAwait(false);
-        }
-        catch (ObjectNotFoundException)
-        {
-            return null;
-        }
-    }
-
-    private static (string Bucket, string Prefix) ParseLocation(Uri location)
-    {
-        // The one location parser of the core, on the string the URI was made of (Uri would rewrite dot segments).
-        var parsed = CheckpointLocation.FromUri(location);
-        if (parsed.Scheme != "gs")
-        {
-            throw new ArgumentException($"'{location.OriginalString}' is not a GCS location (expected gs://bucket or gs://bucket/prefix).", nameof(location));
-        }
-
-        return (parsed.Bucket, parsed.Prefix);
-    }
-
-    /// <summary>A page's objects and rolled-up folders, merged into ordinal order, with the store's prefix taken off.</summary>
-    private List<StoreEntry> Merge(IList<GcsObject> objects, IList<string> folders)
-    {
-        var entries = new List<StoreEntry>(objects.Count + folders.Count);
-        foreach (var folder in folders)
-        {
-            if (folder.StartsWith(_keyPrefix, StringComparison.Ordinal))
-            {
-                entries.Add(new StoreEntry(folder[_keyPrefix.Length..], true, null));
-            }
-        }
-
-        foreach (var obj in objects)
-        {
-            // An object no key can name (e.g. a "folder marker" ending in '/') cannot be read through the store either.
-            if (obj.Name is { } name && name.StartsWith(_keyPrefix, StringComparison.Ordinal) && ObjectKey.Check(name[_keyPrefix.Length..]) is null)
-            {
-                var key = name[_keyPrefix.Length..];
-                entries.Add(new StoreEntry(key, false, ToInfo(key, obj)));
-            }
-        }
-
-        entries.Sort((a, b) => string.CompareOrdinal(a.Key, b.Key));
-        return entries;
+        var request = _transport.Service.Objects.List(Bucket);
+        request.Prefix = _path.FullKey(prefix);
+        request.Delimiter = delimiter;
+        request.MaxResults = pageSize;
+        request.PageToken = token;
+        var page = await _transport.CallAsync("LIST", null, request.ExecuteAsync, cancellationToken).ConfigureAwait(false);
+        return (BucketListing.Merge(_path, page.Items ?? [], page.Prefixes ?? [], o => o.Name, _transport.ToInfo), page.NextPageToken);
     }
 }

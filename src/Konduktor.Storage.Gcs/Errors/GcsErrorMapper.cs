@@ -12,7 +12,7 @@ namespace Konduktor.Storage.Gcs;
 /// (naming the credential source), a missing bucket, transient (retried by the policy, with the server's <c>Retry-After</c>),
 /// or a clear permanent error naming the bucket and the endpoint.
 /// </summary>
-internal sealed class GcsErrorMapper(Uri location, string bucket, Uri baseUri, string credentialSource, TimeProvider time)
+internal sealed class GcsErrorMapper(Uri location, string bucket, Uri baseUri, string credentialSource, TimeProvider time) : IStoreErrorMap
 {
     public string CredentialSource => credentialSource;
 

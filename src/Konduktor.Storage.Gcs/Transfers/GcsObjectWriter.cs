@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
@@ -12,169 +11,27 @@ namespace Konduktor.Storage.Gcs;
 /// fills the next (so at most two chunks are held). A chunk whose request fails is resumed from the offset the server reports
 /// (a <c>bytes */*</c> status query), through the store's policy. The final request carries the total length and the CRC32C of
 /// every byte. Failure, cancellation or disposal before completion cancels the session.
+/// The state machine is <see cref="BucketObjectWriter"/>'s; this class supplies GCS's steps.
 /// </summary>
-internal sealed class GcsObjectWriter : ObjectWriteStream
+internal sealed class GcsObjectWriter(GcsTransport transport, string key, bool createOnly)
+    : BucketObjectWriter(key, transport.ChunkBuffers, transport.Options.ChunkSizeBytes)
 {
     private const string StartOperation = "gcs-start-upload";
     private const string ChunkOperation = "gcs-upload-chunk";
 
-    private readonly GcsCheckpointStore _store;
-    private readonly bool _createOnly;
-    private readonly int _chunkSize;
-    private readonly CancellationTokenSource _abort = new();
+    private readonly GcsTransport _store = transport;
+    private readonly bool _createOnly = createOnly;
     private Crc32C _crc = new();
-    private byte[]? _filling;
-    private int _fillingLength;
-    private long _written;
     private Task? _sending;
     private Uri? _session;
-    private State _state;
 
-    public GcsObjectWriter(GcsCheckpointStore store, string key, bool createOnly)
-    {
-        _store = store;
-        Key = key;
-        _createOnly = createOnly;
-        _chunkSize = store.Options.ChunkSizeBytes;
-    }
+    /// <summary>A full chunk goes up at once (while the caller fills the next).</summary>
+    protected override bool DispatchDue => CurrentLength == PartSize;
 
-    private enum State
-    {
-        Open,
-        Completed,
-        Failed,
-        Disposed,
-    }
-
-    public override string Key { get; }
-
-    public override long BytesWritten => _written;
-
-    public override bool CanWrite => _state == State.Open;
-
-    public override void Write(ReadOnlySpan<byte> buffer)
-    {
-        ThrowIfNotWritable();
-        while (!buffer.IsEmpty)
-        {
-            buffer = buffer[Append(buffer)..];
-            if (_fillingLength == _chunkSize)
-            {
-                // A synchronous caller can only wait: the chunk boundary needs a request (and the previous chunk's end).
-                RunOrFail(SendFullChunkAsync(CancellationToken.None)).GetAwaiter().GetResult();
-            }
-        }
-    }
-
-    public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
-    {
-        ThrowIfNotWritable();
-        cancellationToken.ThrowIfCancellationRequested();
-        while (!buffer.IsEmpty)
-        {
-            buffer = buffer[Append(buffer.Span)..];
-            if (_fillingLength == _chunkSize)
-            {
-                await RunOrFail(SendFullChunkAsync(cancellationToken)).ConfigureAwait(false);
-            }
-        }
-    }
-
-    public override async Task<ObjectInfo> CompleteAsync(CancellationToken cancellationToken = default)
-    {
-        if (_state != State.Open)
-        {
-            throw new InvalidOperationException($"The writer of '{Key}' was {(_state == State.Completed ? "completed" : "failed or disposed")} already.");
-        }
-
-        try
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            if (_sending is { } previous)
-            {
-                await previous.WaitAsync(cancellationToken).ConfigureAwait(false);
-            }
-
-            _session ??= await StartAsync(cancellationToken).ConfigureAwait(false);
-            var buffer = _filling ?? [];
-            var info = await SendChunkAsync(_session, buffer, _fillingLength, _written - _fillingLength, final: true, cancellationToken).ConfigureAwait(false)
-                ?? throw new CheckpointStorageException($"GCS accepted the final chunk of '{Key}' in {_store.Location} without finishing the object.");
-            _state = State.Completed;
-            ReleaseBuffer();
-            return info;
-        }
-        catch
-        {
-            _state = State.Failed;
-            throw;
-        }
-    }
-
-    public override async ValueTask DisposeAsync()
-    {
-        await DisposeCoreAsync().ConfigureAwait(false);
-        await base.DisposeAsync().ConfigureAwait(false);
-    }
-
-    protected override void Dispose(bool disposing)
-    {
-        if (disposing)
-        {
-            // Stream.Dispose is synchronous; cancelling the session needs a request.
-            DisposeCoreAsync().AsTask().GetAwaiter().GetResult();
-        }
-
-        base.Dispose(disposing);
-    }
-
-    private async ValueTask DisposeCoreAsync()
-    {
-        if (_state == State.Disposed)
-        {
-            return;
-        }
-
-        var completed = _state == State.Completed;
-        _state = State.Disposed;
-        if (!completed)
-        {
-            await _abort.CancelAsync().ConfigureAwait(false);
-            try
-            {
-                if (_sending is { } sending)
-                {
-                    await sending.ConfigureAwait(false);
-                }
-            }
-            catch (Exception)
-            {
-                // Cancelled or failed: the session is being cancelled anyway.
-            }
-
-            if (_session is { } session)
-            {
-                await CancelSessionAsync(session).ConfigureAwait(false);
-            }
-        }
-
-        ReleaseBuffer();
-        _abort.Dispose();
-    }
-
-    /// <summary>Copies as much as fits into the chunk being filled, adding it to the checksum.</summary>
-    private int Append(ReadOnlySpan<byte> data)
-    {
-        _filling ??= _store.ChunkBuffers.Rent(_chunkSize);
-        var n = Math.Min(data.Length, _chunkSize - _fillingLength);
-        data[..n].CopyTo(_filling.AsSpan(_fillingLength));
-        _crc.Append(data[..n]);
-        _fillingLength += n;
-        _written += n;
-        return n;
-    }
+    protected override void OnAppended(ReadOnlySpan<byte> data) => _crc.Append(data);
 
     /// <summary>Waits for the chunk in flight, then sends the full one in the background and starts a new one.</summary>
-    private async Task SendFullChunkAsync(CancellationToken cancellationToken)
+    protected override async Task DispatchAsync(CancellationToken cancellationToken)
     {
         if (_sending is { } previous)
         {
@@ -182,23 +39,49 @@ internal sealed class GcsObjectWriter : ObjectWriteStream
         }
 
         _session ??= await StartAsync(cancellationToken).ConfigureAwait(false);
-        var chunk = _filling!;
-        var start = _written - _fillingLength;
-        _filling = null;
-        _fillingLength = 0;
+        var start = BytesWritten - CurrentLength;
+        var chunk = TakeCurrent()!.Value.Array!;
         _sending = SendInBackgroundAsync(_session, chunk, start);
     }
+
+    protected override async Task<ObjectInfo> CompleteCoreAsync(CancellationToken cancellationToken)
+    {
+        if (_sending is { } previous)
+        {
+            await previous.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        _session ??= await StartAsync(cancellationToken).ConfigureAwait(false);
+        var length = CurrentLength;
+        var last = TakeCurrent();
+        try
+        {
+            return await SendChunkAsync(_session, last?.Array ?? [], length, BytesWritten - length, final: true, cancellationToken).ConfigureAwait(false)
+                ?? throw new CheckpointStorageException($"GCS accepted the final chunk of '{Key}' in {_store.Location} without finishing the object.");
+        }
+        finally
+        {
+            if (last?.Array is { } buffer)
+            {
+                Pool.Return(buffer);
+            }
+        }
+    }
+
+    protected override Task WaitInFlightAsync() => _sending ?? Task.CompletedTask;
+
+    protected override Task AbortCoreAsync() => _session is { } session ? CancelSessionAsync(session) : Task.CompletedTask;
 
     private async Task SendInBackgroundAsync(Uri session, byte[] chunk, long start)
     {
         try
         {
             // The chunk runs on after the write that started it returned, so only the writer's own abort stops it.
-            _ = await SendChunkAsync(session, chunk, _chunkSize, start, final: false, _abort.Token).ConfigureAwait(false);
+            _ = await SendChunkAsync(session, chunk, PartSize, start, final: false, AbortToken).ConfigureAwait(false);
         }
         finally
         {
-            _store.ChunkBuffers.Return(chunk);
+            Pool.Return(chunk);
         }
     }
 
@@ -211,10 +94,10 @@ internal sealed class GcsObjectWriter : ObjectWriteStream
     /// </remarks>
     private Task<Uri> StartAsync(CancellationToken cancellationToken)
     {
-        var name = _store.FullKey(Key);
+        var name = _store.Path.FullKey(Key);
         var uri = new Uri(
             _store.UploadBaseUri,
-            $"b/{Uri.EscapeDataString(_store.Bucket)}/o?uploadType=resumable&name={Uri.EscapeDataString(name)}{(_createOnly ? "&ifGenerationMatch=0" : string.Empty)}");
+            $"b/{Uri.EscapeDataString(_store.Path.Bucket)}/o?uploadType=resumable&name={Uri.EscapeDataString(name)}{(_createOnly ? "&ifGenerationMatch=0" : string.Empty)}");
         return _store.Policy.ExecuteAsync(
             StartOperation,
             async ct =>
@@ -286,7 +169,8 @@ internal sealed class GcsObjectWriter : ObjectWriteStream
             var current = await _store.Policy.ExecuteAsync("gcs-stat", ct => _store.StatAsync(Key, ct), cancellationToken).ConfigureAwait(false);
             if (current is not null && current.Length == end && current.ServerChecksum == "crc32c:" + crc)
             {
-                GcsLog.OwnEarlierAttempt(_store.Logger, Key);
+                GcsLog.OwnEarlierAttempt(_store.Logger, _store.Location);
+                GcsLog.OwnEarlierAttemptKey(_store.Logger, _store.Location, Key);
                 return current;
             }
 
@@ -401,39 +285,6 @@ internal sealed class GcsObjectWriter : ObjectWriteStream
         }
         catch (Exception e) when (e is HttpRequestException or IOException or OperationCanceledException)
         {
-        }
-    }
-
-    private async Task RunOrFail(Task task)
-    {
-        try
-        {
-            await task.ConfigureAwait(false);
-        }
-        catch
-        {
-            // A write that failed half-way leaves the stream unusable: it can only be disposed (which cancels the session).
-            _state = State.Failed;
-            throw;
-        }
-    }
-
-    private void ThrowIfNotWritable()
-    {
-        if (_state != State.Open)
-        {
-            throw _state == State.Disposed
-                ? new ObjectDisposedException(nameof(GcsObjectWriter))
-                : new InvalidOperationException($"The writer of '{Key}' was {(_state == State.Completed ? "completed" : "failed")} already.");
-        }
-    }
-
-    private void ReleaseBuffer()
-    {
-        if (_filling is not null)
-        {
-            _store.ChunkBuffers.Return(_filling);
-            _filling = null;
         }
     }
 }

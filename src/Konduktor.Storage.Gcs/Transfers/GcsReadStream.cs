@@ -8,14 +8,14 @@ namespace Konduktor.Storage.Gcs;
 /// </summary>
 internal sealed class GcsReadStream : OrderedRangeReadStream
 {
-    private readonly GcsCheckpointStore _store;
+    private readonly GcsTransport _store;
     private readonly string _key;
     private readonly long _generation;
     private readonly string? _expectedCrc;
     private Crc32C _crc = new();
     private bool _verified;
 
-    public GcsReadStream(GcsCheckpointStore store, string key, long generation, HttpResponseMessage first, long offset, long firstEnd, long end, string? expectedCrc)
+    public GcsReadStream(GcsTransport store, string key, long generation, HttpResponseMessage first, long offset, long firstEnd, long end, string? expectedCrc)
         : base(store.ChunkBuffers, store.ReadAhead, store.Options.ChunkSizeBytes, offset, (int)(firstEnd - offset), end)
     {
         _store = store;

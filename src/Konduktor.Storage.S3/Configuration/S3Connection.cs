@@ -9,33 +9,14 @@ namespace Konduktor.Storage.S3;
 /// The settings a store runs with, resolved once from <see cref="S3StoreOptions"/>, the environment and the profile files:
 /// the endpoint, region, addressing, protocol compatibility and the credentials' source.
 /// </summary>
-internal sealed class S3Connection
+/// <param name="Config">The SDK configuration: SDK retries off (the store's policy is the one retry layer).</param>
+/// <param name="Endpoint">The endpoint, for messages: a URL, or "AWS" for the regional default.</param>
+/// <param name="Region">The region requests are signed for, or "(SDK default)".</param>
+/// <param name="Generic">Whether the server is treated as a generic S3 clone: unchunked uploads, single deletes.</param>
+/// <param name="ConditionalDelete">Whether DELETE is sent with <c>If-Match</c>.</param>
+internal sealed record S3Connection(AmazonS3Config Config, string Endpoint, string Region, bool Generic, bool ConditionalDelete)
 {
     private const string AwsEndpoint = "AWS (regional endpoint)";
-
-    private S3Connection(AmazonS3Config config, string endpoint, string region, bool generic, bool conditionalDelete)
-    {
-        Config = config;
-        Endpoint = endpoint;
-        Region = region;
-        Generic = generic;
-        ConditionalDelete = conditionalDelete;
-    }
-
-    /// <summary>The SDK configuration: SDK retries off (the store's policy is the one retry layer).</summary>
-    public AmazonS3Config Config { get; }
-
-    /// <summary>The endpoint, for messages: a URL, or "AWS" for the regional default.</summary>
-    public string Endpoint { get; }
-
-    /// <summary>The region requests are signed for, or "(SDK default)".</summary>
-    public string Region { get; }
-
-    /// <summary>Whether the server is treated as a generic S3 clone: unchunked uploads, single deletes.</summary>
-    public bool Generic { get; }
-
-    /// <summary>Whether DELETE is sent with <c>If-Match</c>.</summary>
-    public bool ConditionalDelete { get; }
 
     /// <summary>"path" or "virtual-hosted".</summary>
     public string Addressing => Config.ForcePathStyle ? "path" : "virtual-hosted";

@@ -11,7 +11,7 @@ namespace Konduktor.Storage.S3;
 /// Turns SDK and network failures into the store's exception family: not found, precondition failed, access denied,
 /// transient (retried by the policy) or a clear permanent error naming the bucket and the endpoint.
 /// </summary>
-internal sealed class S3ErrorMapper(Uri location, string bucket, string endpoint, string credentialSource, TimeProvider time)
+internal sealed class S3ErrorMapper(Uri location, string bucket, string endpoint, string credentialSource, TimeProvider time) : IStoreErrorMap
 {
     private static readonly HashSet<string> AccessCodes = new(StringComparer.Ordinal)
     {

@@ -9,11 +9,11 @@ namespace Konduktor.Storage.S3;
 /// </summary>
 internal sealed class S3ParallelReadStream : OrderedRangeReadStream
 {
-    private readonly S3CheckpointStore _store;
+    private readonly S3Transport _store;
     private readonly string _key;
     private readonly string? _etag;
 
-    public S3ParallelReadStream(S3CheckpointStore store, string key, GetObjectResponse first, long firstEnd, long end)
+    public S3ParallelReadStream(S3Transport store, string key, GetObjectResponse first, long firstEnd, long end)
         : base(store.PartBuffers, store.ReadAhead, store.Options.PartSizeBytes, firstEnd - first.ContentLength, (int)first.ContentLength, end)
     {
         _store = store;
@@ -33,8 +33,8 @@ internal sealed class S3ParallelReadStream : OrderedRangeReadStream
                     using var response = await _store.Client.GetObjectAsync(
                         new GetObjectRequest
                         {
-                            BucketName = _store.Bucket,
-                            Key = _store.FullKey(_key),
+                            BucketName = _store.Path.Bucket,
+                            Key = _store.Path.FullKey(_key),
                             ByteRange = new Amazon.S3.Model.ByteRange(offset, offset + length - 1),
                             EtagToMatch = _etag,
                         },

@@ -4,86 +4,120 @@ using Microsoft.Extensions.Options;
 
 namespace Konduktor.Storage;
 
-/// <summary>Validates <see cref="CheckpointManagerOptions"/>, naming the configuration key, the value and what is allowed.</summary>
+/// <summary>
+/// Validates <see cref="CheckpointManagerOptions"/>, naming the configuration key, the value and what is allowed for every invalid
+/// value at once (as Microsoft.Extensions validators do with <see cref="ValidateOptionsResultBuilder"/>).
+/// </summary>
 internal sealed class CheckpointManagerOptionsValidator : IValidateOptions<CheckpointManagerOptions>
 {
     private const string Section = "Konduktor:Checkpoints";
 
     public ValidateOptionsResult Validate(string? name, CheckpointManagerOptions options)
     {
-        try
+        var builder = new ValidateOptionsResultBuilder();
+        foreach (var problem in Problems(options))
         {
-            ThrowIfInvalid(options);
-            return ValidateOptionsResult.Success;
+            builder.AddError(problem.Message);
         }
-        catch (CheckpointConfigurationException e)
+
+        return builder.Build();
+    }
+
+    /// <exception cref="CheckpointConfigurationException">A value is invalid: it names the first key and value, its message every invalid value.</exception>
+    public static void ThrowIfInvalid(CheckpointManagerOptions options)
+    {
+        var problems = Problems(options);
+        if (problems.Count > 0)
         {
-            return ValidateOptionsResult.Fail(e.Message);
+            var first = problems[0];
+            throw problems.Count == 1
+                ? first
+                : new CheckpointConfigurationException(first.Key, first.Value, first.Expected + string.Concat(problems.Skip(1).Select(p => ". Also " + p.Message.TrimEnd('.'))));
         }
     }
 
-    /// <exception cref="CheckpointConfigurationException">A value is invalid.</exception>
-    public static void ThrowIfInvalid(CheckpointManagerOptions options)
+    private static List<CheckpointConfigurationException> Problems(CheckpointManagerOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
+        var problems = new List<CheckpointConfigurationException>();
         if (options.RunId is not null && CheckpointLayout.CheckSegment(options.RunId) is { } runProblem)
         {
-            throw new CheckpointConfigurationException($"{Section}:RunId", options.RunId, $"{CheckpointLayout.NameRule} ({runProblem})");
+            problems.Add(new($"{Section}:RunId", options.RunId, $"{CheckpointLayout.NameRule} ({runProblem})"));
         }
 
         if (!CheckpointLayout.IsRankKeyword(options.Scope) && CheckpointLayout.CheckSegment(options.Scope) is { } scopeProblem)
         {
-            throw new CheckpointConfigurationException(
-                $"{Section}:Scope", options.Scope, $"'rank' (in any case) or a fixed scope name: {CheckpointLayout.NameRule} ({scopeProblem})");
+            problems.Add(new($"{Section}:Scope", options.Scope, $"'rank' (in any case) or a fixed scope name: {CheckpointLayout.NameRule} ({scopeProblem})"));
         }
 
-        var retention = options.Retention ?? throw new CheckpointConfigurationException($"{Section}:Retention", null, "a retention section");
-        if (retention.KeepLast < 0)
+        if (options.Retention is not { } retention)
         {
-            throw Invalid("Retention:KeepLast", retention.KeepLast, "0 or more");
+            problems.Add(new($"{Section}:Retention", null, "a retention section"));
         }
-
-        if (retention.KeepEvery is < 1)
+        else
         {
-            throw Invalid("Retention:KeepEvery", retention.KeepEvery.Value, "1 or more (a step interval), or unset");
-        }
-
-        if (retention.KeepBest is < 1)
-        {
-            throw Invalid("Retention:KeepBest", retention.KeepBest.Value, "1 or more, or unset");
-        }
-
-        if (retention.KeepBest is not null && string.IsNullOrWhiteSpace(retention.BestMetric))
-        {
-            throw new CheckpointConfigurationException($"{Section}:Retention:BestMetric", retention.BestMetric, "the metadata key to rank by, since Retention:KeepBest is set");
-        }
-
-        if (!Enum.IsDefined(retention.BestMode))
-        {
-            throw new CheckpointConfigurationException($"{Section}:Retention:BestMode", retention.BestMode.ToString(), "Min or Max");
-        }
-
-        if (retention.Pinned.FirstOrDefault(s => s < 0) is var pinned and < 0)
-        {
-            throw Invalid("Retention:Pinned", pinned, "non-negative steps");
+            RetentionProblems(retention, problems);
         }
 
         if (options.GarbageGracePeriod < TimeSpan.Zero)
         {
-            throw new CheckpointConfigurationException($"{Section}:GarbageGracePeriod", options.GarbageGracePeriod.ToString("c", CultureInfo.InvariantCulture), "a non-negative time span");
+            problems.Add(new($"{Section}:GarbageGracePeriod", options.GarbageGracePeriod.ToString("c", CultureInfo.InvariantCulture), "a non-negative time span"));
         }
 
         if (options.BufferSize is < 4096 or > 256 * 1024 * 1024)
         {
-            throw Invalid("BufferSize", options.BufferSize, "4096 to 268435456 bytes");
+            problems.Add(Invalid("BufferSize", options.BufferSize, "4096 to 268435456 bytes"));
         }
 
         if (!Enum.IsDefined(options.SymbolicLinks))
         {
-            throw new CheckpointConfigurationException($"{Section}:SymbolicLinks", options.SymbolicLinks.ToString(), "Follow or Refuse");
+            problems.Add(new($"{Section}:SymbolicLinks", options.SymbolicLinks.ToString(), "Follow or Refuse"));
         }
 
-        ResilienceOptionsValidation.ThrowIfInvalid(options.Resilience ?? throw new CheckpointConfigurationException($"{Section}:Resilience", null, "a resilience section"));
+        if (options.Resilience is not { } resilience)
+        {
+            problems.Add(new($"{Section}:Resilience", null, "a resilience section"));
+        }
+        else
+        {
+            problems.AddRange(ResilienceOptionsValidation.RangeProblems(resilience).Concat(ResilienceOptionsValidation.CrossFieldProblems(resilience))
+                .Select(p => new CheckpointConfigurationException(p.Key, p.Value, p.Expected)));
+        }
+
+        return problems;
+    }
+
+    private static void RetentionProblems(RetentionOptions retention, List<CheckpointConfigurationException> problems)
+    {
+        if (retention.KeepLast < 0)
+        {
+            problems.Add(Invalid("Retention:KeepLast", retention.KeepLast, "0 or more"));
+        }
+
+        if (retention.KeepEvery is < 1)
+        {
+            problems.Add(Invalid("Retention:KeepEvery", retention.KeepEvery.Value, "1 or more (a step interval), or unset"));
+        }
+
+        if (retention.KeepBest is < 1)
+        {
+            problems.Add(Invalid("Retention:KeepBest", retention.KeepBest.Value, "1 or more, or unset"));
+        }
+
+        if (retention.KeepBest is not null && string.IsNullOrWhiteSpace(retention.BestMetric))
+        {
+            problems.Add(new($"{Section}:Retention:BestMetric", retention.BestMetric, "the metadata key to rank by, since Retention:KeepBest is set"));
+        }
+
+        if (!Enum.IsDefined(retention.BestMode))
+        {
+            problems.Add(new($"{Section}:Retention:BestMode", retention.BestMode.ToString(), "Min or Max"));
+        }
+
+        if (retention.Pinned.FirstOrDefault(s => s < 0) is var pinned and < 0)
+        {
+            problems.Add(Invalid("Retention:Pinned", pinned, "non-negative steps"));
+        }
     }
 
     private static CheckpointConfigurationException Invalid(string key, long value, string expected) =>

@@ -142,8 +142,8 @@ public sealed class GcsCredentialResolverTests : IDisposable
 
         using var store = new GcsCheckpointStore(new Uri("gs://bucket/p"), null, null, null, null, null, Environment);
 
-        Assert.Equal(new Uri("http://127.0.0.1:4443/storage/v1/"), store.BaseUri);
-        Assert.Equal(new Uri("http://127.0.0.1:4443/upload/storage/v1/"), store.UploadBaseUri);
+        Assert.Equal(new Uri("http://127.0.0.1:4443/storage/v1/"), store.Transport.BaseUri);
+        Assert.Equal(new Uri("http://127.0.0.1:4443/upload/storage/v1/"), store.Transport.UploadBaseUri);
         Assert.Contains("STORAGE_EMULATOR_HOST", store.CredentialSource, StringComparison.Ordinal);
     }
 
@@ -154,7 +154,7 @@ public sealed class GcsCredentialResolverTests : IDisposable
 
         using var store = new GcsCheckpointStore(new Uri("gs://bucket/p"), null, null, null, null, null, Environment);
 
-        Assert.Equal(new Uri("https://storage.googleapis.com/storage/v1/"), store.BaseUri);
+        Assert.Equal(new Uri("https://storage.googleapis.com/storage/v1/"), store.Transport.BaseUri);
         Assert.Contains(WellKnown, store.CredentialSource, StringComparison.Ordinal);
     }
 

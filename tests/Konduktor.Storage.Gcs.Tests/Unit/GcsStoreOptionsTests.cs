@@ -93,7 +93,7 @@ public sealed class GcsStoreOptionsTests
     {
         using var store = new GcsCheckpointStore(new Uri("gs://bucket/p"), new GcsStoreOptions { BaseUri = LocalBaseUri });
 
-        Assert.Equal(1, store.Service.HttpClient.MessageHandler.NumTries);
+        Assert.Equal(1, store.Transport.Service.HttpClient.MessageHandler.NumTries);
     }
 
     [Fact]
@@ -214,7 +214,7 @@ public sealed class GcsStoreOptionsTests
 
         Assert.Equal("gs://bucket/run-prefix/", store.Location.AbsoluteUri);
         Assert.Equal(8.5, provider.GetRequiredService<IOptions<GcsStoreOptions>>().Value.ChunkSizeMiB);
-        Assert.Equal(new Uri(LocalBaseUri), store.BaseUri);
+        Assert.Equal(new Uri(LocalBaseUri), store.Transport.BaseUri);
     }
 
     [Fact]
