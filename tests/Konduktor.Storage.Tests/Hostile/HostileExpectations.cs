@@ -2,7 +2,6 @@ using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json.Nodes;
 
-using Konduktor.Storage.S3;
 using Konduktor.Storage.Testing;
 
 using Microsoft.Extensions.Configuration;
@@ -55,7 +54,7 @@ internal static class HostileExpectations
         FailsAsync<CheckpointConfigurationException>(() => CheckpointTestKit.Manager(sandbox.Store, configure), named);
 
     /// <summary>
-    /// Resolving the manager from configuration <paramref name="settings"/> (S3 registered) fails with <typeparamref name="TException"/>
+    /// Resolving the manager from configuration <paramref name="settings"/> fails with <typeparamref name="TException"/>
     /// naming each of <paramref name="named"/>: options validation (<c>OptionsValidationException</c>, also what a host's start
     /// reports) or the store's own checks (<see cref="CheckpointConfigurationException"/>).
     /// </summary>
@@ -65,7 +64,7 @@ internal static class HostileExpectations
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
         var services = new ServiceCollection();
         services.AddSingleton(JobContext.Create());
-        services.AddKonduktorCheckpoints(configuration).AddS3(configuration);
+        services.AddKonduktorCheckpoints(configuration);
         using var provider = services.BuildServiceProvider();
         return FailsAsync<TException>(() => provider.GetRequiredService<CheckpointManager>(), named);
     }

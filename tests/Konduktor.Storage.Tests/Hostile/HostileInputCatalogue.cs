@@ -1,7 +1,6 @@
 using System.Text;
 using System.Text.Json.Nodes;
 
-using Konduktor.Storage.S3;
 using Konduktor.Storage.Testing;
 
 using Microsoft.Extensions.Configuration;
@@ -17,7 +16,8 @@ namespace Konduktor.Storage.Tests;
 /// The hostile-input catalogue: one row per bad input, with its expected outcome, run as one test each. Every row ends in a
 /// clear error (the exception's type and a message naming the culprit) or a safe skip (a restore that falls back and says
 /// why); and after every row, no file exists outside the store's root and the restore target. docs/hostile-inputs.md lists
-/// the same rows as a table.
+/// the same rows as a table. The rows that need the S3 package (its bucket names and options) are in
+/// Konduktor.Storage.S3.Tests, S3HostileInputCatalogue.
 /// </summary>
 public sealed class HostileInputCatalogue
 {
@@ -59,16 +59,6 @@ public sealed class HostileInputCatalogue
             _ => ConfigurationFailsAsync<OptionsValidationException>(new() { [$"{Config}:Location"] = "ftp://host/dir" }, "Location", "ftp://host/dir")),
         new("config: empty location", "Location=''", "options validation error naming Location",
             _ => ConfigurationFailsAsync<OptionsValidationException>(new() { [$"{Config}:Location"] = "", [$"{Config}:RunId"] = "r" }, "Location")),
-        new("config: bucket with uppercase letters", "Location=s3://MyBucket/x", "configuration error naming the bucket (not silently another, lowercased, bucket)",
-            _ => ConfigurationFailsAsync<CheckpointConfigurationException>(new() { [$"{Config}:Location"] = "s3://MyBucket/x", [$"{Config}:RunId"] = "r" }, "Location", "MyBucket")),
-        new("config: bucket with an underscore", "Location=s3://bad_bucket/x", "configuration error naming the bucket",
-            _ => ConfigurationFailsAsync<CheckpointConfigurationException>(new() { [$"{Config}:Location"] = "s3://bad_bucket/x", [$"{Config}:RunId"] = "r" }, "Location", "bad_bucket")),
-        new("config: bucket name too short", "Location=s3://ab/x", "configuration error naming the bucket",
-            _ => ConfigurationFailsAsync<CheckpointConfigurationException>(new() { [$"{Config}:Location"] = "s3://ab/x", [$"{Config}:RunId"] = "r" }, "Location", "'ab'")),
-        new("config: zero part size", "S3:PartSizeMiB=0", "options validation error naming S3:PartSizeMiB and '0'",
-            _ => ConfigurationFailsAsync<OptionsValidationException>(new() { [$"{Config}:Location"] = "s3://bucket/x", [$"{Config}:RunId"] = "r", [$"{Config}:S3:PartSizeMiB"] = "0" }, "PartSizeMiB", "'0'")),
-        new("config: huge part size", "S3:PartSizeMiB=1000000", "options validation error naming S3:PartSizeMiB and the value",
-            _ => ConfigurationFailsAsync<OptionsValidationException>(new() { [$"{Config}:Location"] = "s3://bucket/x", [$"{Config}:RunId"] = "r", [$"{Config}:S3:PartSizeMiB"] = "1000000" }, "PartSizeMiB", "1000000")),
         new("config: negative retention", "Retention:KeepLast=-1", "configuration error naming Retention:KeepLast and '-1'",
             s => OptionsFailAsync(s, o => o.Retention.KeepLast = -1, "Retention:KeepLast", "'-1'")),
         new("config: zero keep-every", "Retention:KeepEvery=0", "configuration error naming Retention:KeepEvery",
@@ -297,7 +287,7 @@ public sealed class HostileInputCatalogue
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { [$"{Config}:Location"] = location, [$"{Config}:RunId"] = "r" }).Build();
         var services = new ServiceCollection();
         services.AddSingleton(JobContext.Create());
-        services.AddKonduktorCheckpoints(configuration).AddS3(configuration);
+        services.AddKonduktorCheckpoints(configuration);
         using var provider = services.BuildServiceProvider();
         _ = provider.GetRequiredService<CheckpointManager>();
         return provider.GetRequiredService<ICheckpointStore>();

@@ -3,7 +3,7 @@ using System.Net.Sockets;
 
 using Konduktor.Storage.Testing;
 
-namespace Konduktor.Storage.Tests;
+namespace Konduktor.Storage.TestKit.Tests;
 
 /// <summary>The test kit's fault proxy, against a small loopback HTTP server, so the S3 and GCS fault tests can trust it.</summary>
 public sealed class LoopbackFaultProxyTests : IAsyncLifetime, IDisposable

@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 
-namespace Konduktor.Storage.Tests;
+namespace Konduktor.Storage.TestKit.Tests;
 
 /// <summary>The GCS test server's uploads: media, multipart and resumable sessions, hashes and generation preconditions.</summary>
 public sealed class GcsTestServerUploadTests : GcsTestServerTestBase

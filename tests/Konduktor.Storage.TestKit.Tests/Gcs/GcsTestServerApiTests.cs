@@ -4,7 +4,7 @@ using System.Text;
 
 using Konduktor.Storage.Testing;
 
-namespace Konduktor.Storage.Tests;
+namespace Konduktor.Storage.TestKit.Tests;
 
 /// <summary>The GCS test server's endpoints outside transfers: buckets, object resources, CRC-32C, errors, 501 for gaps, delete.</summary>
 public sealed class GcsTestServerApiTests : GcsTestServerTestBase

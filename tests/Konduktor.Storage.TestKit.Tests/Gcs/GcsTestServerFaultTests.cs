@@ -1,6 +1,6 @@
 using System.Net;
 
-namespace Konduktor.Storage.Tests;
+namespace Konduktor.Storage.TestKit.Tests;
 
 /// <summary>The GCS test server's switchable faults and the counters tests use to prove resumption.</summary>
 public sealed class GcsTestServerFaultTests : GcsTestServerTestBase

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Text.Json;
 
-namespace Konduktor.Storage.Tests;
+namespace Konduktor.Storage.TestKit.Tests;
 
 /// <summary>The GCS test server's object listing: order, prefixes, delimiter roll-up, paging and offsets.</summary>
 public sealed class GcsTestServerListTests : GcsTestServerTestBase

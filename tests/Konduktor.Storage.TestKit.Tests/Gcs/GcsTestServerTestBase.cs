@@ -7,7 +7,7 @@ using System.Text.Json;
 
 using Konduktor.Storage.Testing;
 
-namespace Konduktor.Storage.Tests;
+namespace Konduktor.Storage.TestKit.Tests;
 
 /// <summary>Starts a <see cref="GcsTestServer"/> with one bucket per test and speaks its JSON API with a raw <see cref="HttpClient"/>.</summary>
 public abstract class GcsTestServerTestBase : IAsyncLifetime

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
 
-namespace Konduktor.Storage.Tests;
+namespace Konduktor.Storage.TestKit.Tests;
 
 /// <summary>The GCS test server's <c>alt=media</c> downloads: whole reads with hashes, ranged reads without, generations, preconditions.</summary>
 public sealed class GcsTestServerDownloadTests : GcsTestServerTestBase

@@ -4,7 +4,7 @@ using Microsoft.Extensions.Logging;
 
 using Xunit.Sdk;
 
-namespace Konduktor.Storage.Tests;
+namespace Konduktor.Storage.TestKit.Tests;
 
 /// <summary>The test kit's secrets witness catches a secret wherever a user could see it, so the stores' secrets tests can trust it.</summary>
 public sealed class SecretsWitnessTests

@@ -1,6 +1,6 @@
 using Konduktor.Storage.Testing;
 
-namespace Konduktor.Storage.Tests;
+namespace Konduktor.Storage.TestKit.Tests;
 
 /// <summary>The fault campaign's settings, report format and error judgement (the campaign itself runs on RadosGW in the S3 tests).</summary>
 public sealed class FaultCampaignTests
