@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.IO.Hashing;
 using System.Security.Cryptography;
+using Konduktor.Storage.Stores;
 
 namespace Konduktor.Storage.Benchmarks;
 

@@ -2,6 +2,7 @@ using System.IO.Hashing;
 using System.Security.Cryptography;
 
 using BenchmarkDotNet.Attributes;
+using Konduktor.Storage.Stores;
 
 namespace Konduktor.Storage.Benchmarks;
 

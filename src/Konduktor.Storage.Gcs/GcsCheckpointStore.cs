@@ -38,7 +38,7 @@ public sealed class GcsCheckpointStore : ICheckpointStore, IDisposable
     /// <param name="location">The location: <c>gs://bucket</c> or <c>gs://bucket/prefix</c>.</param>
     /// <param name="options">Endpoint, transfer and credential settings; copied. Default: all defaults.</param>
     /// <param name="credential">Credentials to use; <see langword="null"/> to find them (the configured file, ADC's files, gcloud's legacy file, the metadata server).</param>
-    /// <param name="retryPolicy">Retries the requests of transfers; default: a policy with default <see cref="ResilienceOptions"/>.</param>
+    /// <param name="resilience">How the requests of transfers are retried; default: the default <see cref="ResilienceOptions"/>.</param>
     /// <param name="logger">Where the store logs; none by default.</param>
     /// <param name="timeProvider">The clock; the system clock by default.</param>
     /// <exception cref="ArgumentException">The location is not exactly a <c>gs://</c> URI with a bucket (parsed like <see cref="CheckpointLocation.FromUri"/>: no query, fragment, empty or dot segments), or its prefix is not valid.</exception>
@@ -48,10 +48,17 @@ public sealed class GcsCheckpointStore : ICheckpointStore, IDisposable
         Uri location,
         GcsStoreOptions? options = null,
         GoogleCredential? credential = null,
-        StoreRetryPolicy? retryPolicy = null,
+        ResilienceOptions? resilience = null,
         ILogger? logger = null,
         TimeProvider? timeProvider = null)
-        : this(location, options, credential, retryPolicy, logger, timeProvider, Environment.GetEnvironmentVariable)
+        : this(
+            location,
+            options,
+            credential,
+            resilience is null ? null : new StoreRetryPolicy(resilience, logger, timeProvider),
+            logger,
+            timeProvider,
+            Environment.GetEnvironmentVariable)
     {
     }
 

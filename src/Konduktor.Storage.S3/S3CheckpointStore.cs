@@ -4,6 +4,7 @@ using System.Runtime.CompilerServices;
 using Amazon.Runtime;
 using Amazon.S3;
 using Amazon.S3.Model;
+using ByteRange = Konduktor.Storage.Stores.ByteRange;
 
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -39,7 +40,7 @@ public sealed partial class S3CheckpointStore : ICheckpointStore, IPendingUpload
     /// <param name="location">The location: <c>s3://bucket</c> or <c>s3://bucket/prefix</c>.</param>
     /// <param name="options">Endpoint, compatibility, transfer and credential settings; copied. Default: all defaults.</param>
     /// <param name="credentials">Credentials to sign with; <see langword="null"/> to find them (profile options, then the SDK's default chain).</param>
-    /// <param name="retryPolicy">Retries the parts of transfers; default: a policy with default <see cref="ResilienceOptions"/>.</param>
+    /// <param name="resilience">How the parts of transfers are retried; default: the default <see cref="ResilienceOptions"/>.</param>
     /// <param name="logger">Where the store logs; none by default.</param>
     /// <param name="timeProvider">The clock; the system clock by default.</param>
     /// <exception cref="ArgumentException">The location is not exactly an <c>s3://</c> URI with a bucket (parsed like <see cref="CheckpointLocation.FromUri"/>: no query, fragment, empty or dot segments), or its bucket or prefix is not valid.</exception>
@@ -49,10 +50,17 @@ public sealed partial class S3CheckpointStore : ICheckpointStore, IPendingUpload
         Uri location,
         S3StoreOptions? options = null,
         AWSCredentials? credentials = null,
-        StoreRetryPolicy? retryPolicy = null,
+        ResilienceOptions? resilience = null,
         ILogger? logger = null,
         TimeProvider? timeProvider = null)
-        : this(location, options, credentials, retryPolicy, logger, timeProvider, Environment.GetEnvironmentVariable)
+        : this(
+            location,
+            options,
+            credentials,
+            resilience is null ? null : new StoreRetryPolicy(resilience, logger, timeProvider),
+            logger,
+            timeProvider,
+            Environment.GetEnvironmentVariable)
     {
     }
 

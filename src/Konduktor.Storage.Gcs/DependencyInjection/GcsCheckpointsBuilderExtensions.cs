@@ -61,7 +61,7 @@ public static class GcsCheckpointsBuilderExtensions
                 location.Uri,
                 services.GetRequiredService<IOptions<GcsStoreOptions>>().Value,
                 credential: null,
-                new StoreRetryPolicy(resilience, logger, time),
+                resilience,
                 logger,
                 time);
         });

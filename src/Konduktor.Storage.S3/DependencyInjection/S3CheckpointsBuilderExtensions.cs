@@ -61,7 +61,7 @@ public static class S3CheckpointsBuilderExtensions
                 location.Uri,
                 services.GetRequiredService<IOptions<S3StoreOptions>>().Value,
                 credentials: null,
-                new StoreRetryPolicy(resilience, logger, time),
+                resilience,
                 logger,
                 time);
         });

@@ -1,4 +1,5 @@
 using Amazon.S3.Model;
+using ByteRange = Konduktor.Storage.Stores.ByteRange;
 
 namespace Konduktor.Storage.S3;
 

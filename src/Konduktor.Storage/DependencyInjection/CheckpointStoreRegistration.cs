@@ -6,4 +6,4 @@ namespace Konduktor.Storage;
 /// </summary>
 /// <param name="Scheme">The scheme, lower case (e.g. <c>s3</c>).</param>
 /// <param name="Factory">Creates the store for a parsed location.</param>
-public sealed record CheckpointStoreRegistration(string Scheme, Func<IServiceProvider, CheckpointLocation, ICheckpointStore> Factory);
+internal sealed record CheckpointStoreRegistration(string Scheme, Func<IServiceProvider, CheckpointLocation, ICheckpointStore> Factory);

@@ -7,4 +7,4 @@ namespace Konduktor.Storage;
 /// The environment variable that named the file (e.g. <c>AWS_SHARED_CREDENTIALS_FILE</c>), or <see langword="null"/> when
 /// it was found at its well-known location under the home directory.
 /// </param>
-public sealed record CredentialFile(string Kind, string Path, string? Variable);
+internal sealed record CredentialFile(string Kind, string Path, string? Variable);

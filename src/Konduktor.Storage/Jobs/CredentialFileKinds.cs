@@ -1,7 +1,7 @@
 namespace Konduktor.Storage;
 
 /// <summary>The values of <see cref="CredentialFile.Kind"/>.</summary>
-public static class CredentialFileKinds
+internal static class CredentialFileKinds
 {
     /// <summary>An AWS shared credentials file: <c>~/.aws/credentials</c> or <c>AWS_SHARED_CREDENTIALS_FILE</c>.</summary>
     public const string AwsCredentials = "aws-credentials";

@@ -5,7 +5,7 @@ namespace Konduktor.Storage;
 /// the host name, and whether files exist. It deliberately has no way to read a file, so building a
 /// <see cref="JobContext"/> can never read a credential's contents. Implement it to build a context in tests.
 /// </summary>
-public interface IJobEnvironment
+internal interface IJobEnvironment
 {
     /// <summary>The home directory (where Konduktor mounts <c>~/.aws</c> and <c>~/.config/gcloud</c>), or <see langword="null"/> when there is none.</summary>
     string? HomeDirectory { get; }

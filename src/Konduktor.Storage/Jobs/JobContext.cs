@@ -21,8 +21,8 @@ namespace Konduktor.Storage;
 /// <para>
 /// Credential files are only checked for existence; their contents are never read. A file named by
 /// <c>AWS_SHARED_CREDENTIALS_FILE</c>, <c>AWS_CONFIG_FILE</c> or <c>GOOGLE_APPLICATION_CREDENTIALS</c> that does not
-/// exist is not an error here (a job may not use that cloud at all); it is listed in
-/// <see cref="MissingCredentialFiles"/> and in <see cref="ToString"/> so the cause is visible when a store later fails.
+/// exist is not an error here (a job may not use that cloud at all); it is listed in <see cref="ToString"/> so the cause
+/// is visible when a store later fails.
 /// </para>
 /// </remarks>
 public sealed class JobContext
@@ -116,13 +116,13 @@ public sealed class JobContext
     /// then <c>~/.config/gcloud/legacy_credentials/&lt;account&gt;/adc.json</c> by account name. A file is listed once even when
     /// a variable names its default location. Contents are never read.
     /// </summary>
-    public IReadOnlyList<CredentialFile> CredentialFiles { get; }
+    internal IReadOnlyList<CredentialFile> CredentialFiles { get; }
 
     /// <summary>
     /// Files named by <c>AWS_SHARED_CREDENTIALS_FILE</c>, <c>AWS_CONFIG_FILE</c> or <c>GOOGLE_APPLICATION_CREDENTIALS</c> that
     /// do not exist. Absent default locations are not listed: those are normal when a cloud is not used.
     /// </summary>
-    public IReadOnlyList<CredentialFile> MissingCredentialFiles { get; }
+    internal IReadOnlyList<CredentialFile> MissingCredentialFiles { get; }
 
     /// <summary>This pod's default checkpoint scope: <c>rank-</c> and the <see cref="Rank"/> in at least five digits, e.g. <c>rank-00003</c>.</summary>
     public string DefaultScope => string.Create(CultureInfo.InvariantCulture, $"rank-{Rank:D5}");
@@ -143,7 +143,7 @@ public sealed class JobContext
     /// A variable holds an invalid value, variables that carry the same value disagree, or the rank is not less than the
     /// node count. The message names the variable, its value and what was expected.
     /// </exception>
-    public static JobContext FromEnvironment(IJobEnvironment environment)
+    internal static JobContext FromEnvironment(IJobEnvironment environment)
     {
         ArgumentNullException.ThrowIfNull(environment);
 

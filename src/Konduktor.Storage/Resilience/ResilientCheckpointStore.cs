@@ -22,7 +22,7 @@ namespace Konduktor.Storage;
 /// Reads and listings may fail <see cref="ResilienceOptions.MaxRetryAttempts"/> times in a row without progress before giving up
 /// with <see cref="RetriesExhaustedException"/>; any progress resets that count, so a long restore survives sporadic resets.
 /// </remarks>
-public sealed class ResilientCheckpointStore : ICheckpointStore, IPendingUploadStore, ILocalFileStore
+internal sealed class ResilientCheckpointStore : ICheckpointStore, IPendingUploadStore, ILocalFileStore
 {
     private readonly ICheckpointStore _inner;
     private readonly StoreRetryPolicy _policy;

@@ -17,7 +17,7 @@ namespace Konduktor.Storage;
 /// A failure that is not transient (not found, precondition failed, access denied, bad arguments) is rethrown as it is,
 /// after one attempt. The caller's cancellation surfaces at once as <see cref="OperationCanceledException"/>.
 /// </remarks>
-public sealed class StoreRetryPolicy
+internal sealed class StoreRetryPolicy
 {
     private readonly ResiliencePipeline _retrying;
     private readonly ResiliencePipeline _once;

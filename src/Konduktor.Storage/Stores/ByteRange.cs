@@ -1,4 +1,4 @@
-namespace Konduktor.Storage;
+namespace Konduktor.Storage.Stores;
 
 /// <summary>A byte range to read.</summary>
 /// <param name="Offset">The first byte, from zero.</param>

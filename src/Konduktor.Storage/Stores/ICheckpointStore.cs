@@ -1,4 +1,4 @@
-namespace Konduktor.Storage;
+namespace Konduktor.Storage.Stores;
 
 /// <summary>
 /// A small, precondition-aware object store: the only thing <c>CheckpointManager</c> needs from

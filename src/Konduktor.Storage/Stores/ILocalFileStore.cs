@@ -1,6 +1,6 @@
 using Microsoft.Win32.SafeHandles;
 
-namespace Konduktor.Storage;
+namespace Konduktor.Storage.Stores;
 
 /// <summary>
 /// A store that keeps its objects as files on a local file system (the file-system store), or a decorator of one that

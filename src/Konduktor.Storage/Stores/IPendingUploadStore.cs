@@ -1,4 +1,4 @@
-namespace Konduktor.Storage;
+namespace Konduktor.Storage.Stores;
 
 /// <summary>
 /// A store whose interrupted uploads live outside its listing (S3 multipart uploads): garbage collection lists the stale

@@ -1,4 +1,4 @@
-namespace Konduktor.Storage;
+namespace Konduktor.Storage.Stores;
 
 /// <summary>What a store knows about one object.</summary>
 /// <param name="Key">The object key.</param>

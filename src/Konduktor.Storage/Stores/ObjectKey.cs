@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Text;
 
-namespace Konduktor.Storage;
+namespace Konduktor.Storage.Stores;
 
 /// <summary>
 /// The rules every object key and every checkpoint file name follows, so that a key means the same on every store
@@ -16,7 +16,7 @@ public static class ObjectKey
 
     /// <summary>Returns why <paramref name="key"/> is not a valid key, or <see langword="null"/> when it is.</summary>
     /// <param name="key">The key to check.</param>
-    public static string? Check(string? key)
+    internal static string? Check(string? key)
     {
         if (string.IsNullOrEmpty(key))
         {

@@ -1,4 +1,4 @@
-namespace Konduktor.Storage;
+namespace Konduktor.Storage.Stores;
 
 /// <summary>Options of one write.</summary>
 public sealed class ObjectWriteOptions

@@ -1,4 +1,4 @@
-namespace Konduktor.Storage;
+namespace Konduktor.Storage.Stores;
 
 /// <summary>
 /// A write-only stream into one object. The object appears only when <see cref="CompleteAsync"/> succeeds;

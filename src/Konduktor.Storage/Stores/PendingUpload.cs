@@ -1,4 +1,4 @@
-namespace Konduktor.Storage;
+namespace Konduktor.Storage.Stores;
 
 /// <summary>An upload that was started and neither completed nor aborted.</summary>
 /// <param name="Key">The key it would have written.</param>

@@ -1,4 +1,4 @@
-namespace Konduktor.Storage;
+namespace Konduktor.Storage.Stores;
 
 /// <summary>What a store honours; <c>CheckpointManager</c> picks its protocol from this.</summary>
 public sealed class StoreCapabilities
@@ -13,10 +13,10 @@ public sealed class StoreCapabilities
     public string? ServerChecksumAlgorithm { get; init; }
 
     /// <summary>
-    /// The store retries transient failures itself, with the library's <see cref="StoreRetryPolicy"/> (per request and per
+    /// The store retries transient failures itself, with the library's retry policy (per request and per
     /// part, resuming interrupted reads), so <c>CheckpointManager</c> adds no retry layer of its own and attempts never multiply.
     /// </summary>
-    public bool RetriesTransientFailures { get; init; }
+    internal bool RetriesTransientFailures { get; init; }
 
     /// <inheritdoc />
     public override string ToString() =>

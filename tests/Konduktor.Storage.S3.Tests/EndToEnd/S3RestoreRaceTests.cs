@@ -2,6 +2,7 @@ using System.Globalization;
 using System.IO.Pipelines;
 
 using Amazon.S3.Model;
+using ByteRange = Konduktor.Storage.Stores.ByteRange;
 
 using Konduktor.Storage.Testing;
 

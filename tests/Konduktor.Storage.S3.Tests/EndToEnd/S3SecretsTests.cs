@@ -88,7 +88,7 @@ public sealed class S3SecretsTests(RadosGwServer server) : IDisposable
                 o.Profile = profile;
             }),
             credentials: null,
-            new StoreRetryPolicy(S3ManagerTestSupport.FastRetries(3), logs.CreateLogger<StoreRetryPolicy>()),
+            S3ManagerTestSupport.FastRetries(3),
             logs.CreateLogger<S3CheckpointStore>());
 
         using (var store = Store("default", proxy))

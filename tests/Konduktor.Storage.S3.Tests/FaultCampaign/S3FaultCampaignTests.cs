@@ -32,7 +32,7 @@ public sealed class S3FaultCampaignTests(RadosGwServer server, ITestOutputHelper
                 new Uri($"s3://{S3TestStores.Bucket}/{prefix}"),
                 S3TestStores.Options(server, o => o.ServiceUrl = endpoint.ToString()),
                 S3TestStores.Credentials(server),
-                new StoreRetryPolicy(resilience));
+                resilience);
         }
     }
 }

@@ -10,7 +10,7 @@ namespace Konduktor.Storage;
 /// </summary>
 /// <remarks>
 /// <para>
-/// Writes go to a temporary file in <see cref="TempFolderName"/> under the root, are flushed to disk, and are then
+/// Writes go to a temporary file in <c>.konduktor-tmp</c> under the root, are flushed to disk, and are then
 /// published with rename(2) (unconditional writes) or link(2) (create-only writes, which fail atomically when the key is
 /// taken), after which the parent directory is flushed too. A partial write is never visible under its key.
 /// </para>
@@ -25,7 +25,7 @@ namespace Konduktor.Storage;
 public sealed partial class FileSystemCheckpointStore : ICheckpointStore, ILocalFileStore
 {
     /// <summary>The folder under the root that holds writes in progress; never listed, and no key may start with it.</summary>
-    public const string TempFolderName = ".konduktor-tmp";
+    internal const string TempFolderName = ".konduktor-tmp";
 
     private readonly string _root;
     private readonly string _tempFolder;

@@ -31,7 +31,7 @@ public sealed class InMemoryCheckpointStore : ICheckpointStore
     public StoreCapabilities Capabilities { get; } = new() { CreateOnly = true, ConditionalDelete = true, ServerChecksumAlgorithm = "crc64" };
 
     /// <summary>How many objects the store holds.</summary>
-    public int Count
+    internal int Count
     {
         get
         {

@@ -1,4 +1,4 @@
-namespace Konduktor.Storage;
+namespace Konduktor.Storage.Stores;
 
 /// <summary>A create-only write found the key taken, or a conditional delete found another version of the object.</summary>
 public sealed class PreconditionFailedException : CheckpointStorageException

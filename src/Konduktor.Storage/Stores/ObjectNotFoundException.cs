@@ -1,4 +1,4 @@
-namespace Konduktor.Storage;
+namespace Konduktor.Storage.Stores;
 
 /// <summary>A store has no object under a key.</summary>
 public sealed class ObjectNotFoundException : CheckpointStorageException

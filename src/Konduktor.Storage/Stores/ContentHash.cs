@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.IO.Hashing;
 
-namespace Konduktor.Storage;
+namespace Konduktor.Storage.Stores;
 
 /// <summary>
 /// The checksum of a checkpoint file, computed while the bytes stream through (xxHash128: several GB/s on one core,

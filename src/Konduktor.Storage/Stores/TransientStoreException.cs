@@ -1,4 +1,4 @@
-namespace Konduktor.Storage;
+namespace Konduktor.Storage.Stores;
 
 /// <summary>
 /// A failure worth retrying: a 5xx or 408/429 answer, a reset connection, a timeout, a stalled transfer.
