@@ -34,18 +34,15 @@ internal static class GcsCredentialResolver
         tried.Add("GOOGLE_APPLICATION_CREDENTIALS (not set)");
         if (environment("HOME") is { Length: > 0 } home)
         {
-            var gcloud = Path.Combine(home, ".config", "gcloud");
-            var wellKnown = Path.Combine(gcloud, "application_default_credentials.json");
+            var wellKnown = CredentialFileLocations.GcloudAdc(home)!;
             if (Load(wellKnown, $"gcloud's application default credentials ({wellKnown})", required: false, tried) is { } adc)
             {
                 return adc;
             }
 
-            // Sorted, so every pod with the same mount picks the same account.
-            foreach (var account in Accounts(Path.Combine(gcloud, "legacy_credentials")))
+            foreach (var (account, legacy) in CredentialFileLocations.GcloudLegacyAdc(home, Subfolders))
             {
-                var legacy = Path.Combine(account, "adc.json");
-                if (Load(legacy, $"gcloud's legacy credentials of {Path.GetFileName(account)} ({legacy})", required: false, tried) is { } found)
+                if (Load(legacy, $"gcloud's legacy credentials of {account} ({legacy})", required: false, tried) is { } found)
                 {
                     return found;
                 }
@@ -60,11 +57,11 @@ internal static class GcsCredentialResolver
         return (GoogleCredential.FromComputeCredential(new ComputeCredential()), $"{MetadataServer} (no credential file found: {string.Join("; ", tried.SkipLast(1))})");
     }
 
-    private static string[] Accounts(string legacy)
+    private static string[] Subfolders(string folder)
     {
         try
         {
-            return Directory.Exists(legacy) ? [.. Directory.GetDirectories(legacy).Order(StringComparer.Ordinal)] : [];
+            return Directory.Exists(folder) ? Directory.GetDirectories(folder) : [];
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

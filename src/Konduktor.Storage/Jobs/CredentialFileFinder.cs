@@ -11,25 +11,14 @@ internal static class CredentialFileFinder
 
         // Listed in the order the SDKs prefer them: a file named by a variable before the default location.
         AddNamed(CredentialFileKinds.AwsCredentials, JobVariables.AwsSharedCredentialsFile);
-        AddDefault(CredentialFileKinds.AwsCredentials, ".aws", "credentials");
+        AddDefault(CredentialFileKinds.AwsCredentials, CredentialFileLocations.AwsCredentials(home));
         AddNamed(CredentialFileKinds.AwsConfig, JobVariables.AwsConfigFile);
-        AddDefault(CredentialFileKinds.AwsConfig, ".aws", "config");
+        AddDefault(CredentialFileKinds.AwsConfig, CredentialFileLocations.AwsConfig(home));
         AddNamed(CredentialFileKinds.GoogleApplicationCredentials, JobVariables.GoogleApplicationCredentials);
-        AddDefault(CredentialFileKinds.GcloudAdc, ".config", "gcloud", "application_default_credentials.json");
-
-        if (home is not null)
+        AddDefault(CredentialFileKinds.GcloudAdc, CredentialFileLocations.GcloudAdc(home));
+        foreach (var (_, path) in CredentialFileLocations.GcloudLegacyAdc(home, environment.GetDirectories))
         {
-            var legacy = Path.Combine(home, ".config", "gcloud", "legacy_credentials");
-
-            // Sorted so that the report, and anything that picks the first entry, is the same on every pod.
-            foreach (var account in environment.GetDirectories(legacy).Order(StringComparer.Ordinal))
-            {
-                var path = Path.Combine(account, "adc.json");
-                if (environment.FileExists(path))
-                {
-                    Add(new CredentialFile(CredentialFileKinds.GcloudLegacyAdc, path, null));
-                }
-            }
+            AddDefault(CredentialFileKinds.GcloudLegacyAdc, path);
         }
 
         return (found, missing);
@@ -52,15 +41,9 @@ internal static class CredentialFileFinder
             }
         }
 
-        void AddDefault(string kind, params string[] relative)
+        void AddDefault(string kind, string? path)
         {
-            if (home is null)
-            {
-                return;
-            }
-
-            var path = Path.Combine([home, .. relative]);
-            if (environment.FileExists(path))
+            if (path is not null && environment.FileExists(path))
             {
                 Add(new CredentialFile(kind, path, null));
             }
