@@ -261,7 +261,7 @@ internal static class TransferWorker
         new Uri($"s3://{a["bucket"]}/{a["prefix"]}"),
         new S3StoreOptions
         {
-            ServiceUrl = a["endpoint"],
+            Endpoint = a["endpoint"],
             ForcePathStyle = true,
             Region = "us-east-1",
             PartSizeMiB = a.TryGetValue("part", out var part) ? int.Parse(part, CultureInfo.InvariantCulture) : new S3StoreOptions().PartSizeMiB,

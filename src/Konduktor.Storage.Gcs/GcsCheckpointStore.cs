@@ -13,7 +13,7 @@ namespace Konduktor.Storage.Gcs;
 /// </summary>
 /// <remarks>
 /// <para>
-/// Writes are resumable upload sessions sent in chunks of <see cref="GcsStoreOptions.ChunkSizeMiB"/> while the caller writes
+/// Writes are resumable upload sessions sent in chunks of <see cref="GcsStoreOptions.PartSizeMiB"/> while the caller writes
 /// (at most two chunks in memory, pooled). A chunk that fails is not resent from the start: the store asks the session how many
 /// bytes the server holds (<c>Content-Range: bytes */*</c>) and continues from there. The final chunk carries the whole object's
 /// CRC32C, which the server checks. Create-only writes send <c>ifGenerationMatch=0</c>.
@@ -105,7 +105,11 @@ public sealed class GcsCheckpointStore : ICheckpointStore, IDisposable
         var errors = new GcsErrorMapper(Location, Bucket, connection.BaseUri, CredentialSource, time);
         _transport = new GcsTransport(client, _path, copy, connection, policy, errors, storeLogger, time);
         Capabilities = new StoreCapabilities { CreateOnly = true, ConditionalDelete = true, ServerChecksumAlgorithm = "crc32c" };
-        GcsLog.Created(storeLogger, Location, connection.BaseUri, connection.Source, copy.ChunkSizeMiB, copy.Concurrency, CredentialSource);
+        GcsLog.Created(storeLogger, Location, connection.BaseUri, connection.Source, copy.ConfiguredPartSize.MiB, copy.Concurrency, CredentialSource);
+        foreach (var (former, current) in copy.FormerNamesInUse())
+        {
+            GcsLog.FormerOptionName(storeLogger, GcsStoreOptionsValidator.Key(former), GcsStoreOptionsValidator.Key(current));
+        }
     }
 
     /// <inheritdoc />

@@ -91,6 +91,10 @@ public sealed partial class S3CheckpointStore : ICheckpointStore, IPendingUpload
         Capabilities = new StoreCapabilities { CreateOnly = true, ConditionalDelete = connection.ConditionalDelete, ServerChecksumAlgorithm = null };
         S3Log.Created(_logger, Location, connection.Endpoint, connection.Region, connection.Addressing,
             connection.Generic ? "generic" : "aws", connection.ConditionalDelete, source);
+        if (copy.ConfiguredEndpoint.Name != nameof(S3StoreOptions.Endpoint))
+        {
+            S3Log.FormerOptionName(_logger, $"{S3StoreOptions.SectionName}:ServiceUrl", $"{S3StoreOptions.SectionName}:Endpoint");
+        }
     }
 
     /// <inheritdoc />

@@ -43,7 +43,7 @@ internal static class GcsTestStores
         bucket ??= NewBucket(server);
         return new GcsCheckpointStore(
             new Uri($"gs://{bucket}/{prefix}"),
-            new GcsStoreOptions { BaseUri = server.BaseUri.ToString(), ChunkSizeMiB = chunkSizeMiB, Concurrency = concurrency },
+            new GcsStoreOptions { Endpoint = server.BaseUri.ToString(), PartSizeMiB = chunkSizeMiB, Concurrency = concurrency },
             credential: null,
             new StoreRetryPolicy(retries ?? FastRetries()),
             logger,

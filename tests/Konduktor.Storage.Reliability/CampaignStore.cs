@@ -70,7 +70,7 @@ public sealed class CampaignStore : IDisposable
         }
 
         var location = $"s3://{bucket}/kill-{Guid.NewGuid():N}";
-        var store = new S3CheckpointStore(new Uri(location), new S3StoreOptions { ServiceUrl = endpoint.ToString(), PartSizeMiB = PartSizeMiB }, credentials);
+        var store = new S3CheckpointStore(new Uri(location), new S3StoreOptions { Endpoint = endpoint.ToString(), PartSizeMiB = PartSizeMiB }, credentials);
         return new CampaignStore("s3", location, store, new Dictionary<string, string>
         {
             ["Konduktor__Checkpoints__Location"] = location,

@@ -38,7 +38,7 @@ internal static class S3ManagerTestSupport
         {
             if (serviceUrl is not null)
             {
-                o.ServiceUrl = serviceUrl.ToString();
+                o.Endpoint = serviceUrl.ToString();
             }
         });
         return new S3CheckpointStore(

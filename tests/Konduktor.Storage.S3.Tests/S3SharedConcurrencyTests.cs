@@ -73,7 +73,7 @@ public sealed class S3SharedConcurrencyTests(RadosGwServer server)
             new Uri($"s3://{S3TestStores.Bucket}/{NewPrefix()}"),
             S3TestStores.Options(server, o =>
             {
-                o.ServiceUrl = proxy.Endpoint.ToString();
+                o.Endpoint = proxy.Endpoint.ToString();
                 o.Concurrency = concurrency;
             }),
             S3TestStores.Credentials(server),

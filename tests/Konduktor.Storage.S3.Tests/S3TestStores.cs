@@ -17,7 +17,7 @@ internal static class S3TestStores
     public static S3StoreOptions Options(RadosGwServer server, Action<S3StoreOptions>? configure = null)
     {
         // RadosGW honours If-Match on DELETE.
-        var options = new S3StoreOptions { ServiceUrl = server.Endpoint.ToString(), PartSizeMiB = 5, Concurrency = 3, ConditionalDelete = true };
+        var options = new S3StoreOptions { Endpoint = server.Endpoint.ToString(), PartSizeMiB = 5, Concurrency = 3, ConditionalDelete = true };
         configure?.Invoke(options);
         return options;
     }

@@ -19,11 +19,12 @@ internal sealed record GcsConnection(Uri BaseUri, string Source, bool Authentica
     /// <exception cref="CheckpointConfigurationException"><c>STORAGE_EMULATOR_HOST</c> is not a host and port.</exception>
     public static GcsConnection Resolve(GcsStoreOptions options, Func<string, string?> environment)
     {
-        if (options.BaseUri is { } configured)
+        if (options.ConfiguredEndpoint is ({ } configured, var name))
         {
-            var uri = GcsStoreOptionsValidator.ParseBaseUri(configured)
-                ?? throw new CheckpointConfigurationException(GcsStoreOptionsValidator.Key(nameof(options.BaseUri)), configured, "an absolute http:// or https:// URL");
-            return new GcsConnection(uri, GcsStoreOptionsValidator.Key(nameof(options.BaseUri)), uri.Scheme == Uri.UriSchemeHttps);
+            var key = GcsStoreOptionsValidator.Key(name);
+            var uri = GcsStoreOptionsValidator.ParseEndpoint(configured)
+                ?? throw new CheckpointConfigurationException(key, configured, "an absolute http:// or https:// URL");
+            return new GcsConnection(uri, key, uri.Scheme == Uri.UriSchemeHttps);
         }
 
         if (environment(EmulatorHostVariable) is { Length: > 0 } host)

@@ -16,12 +16,13 @@ internal sealed class GcsStoreOptionsValidator : IValidateOptions<GcsStoreOption
     {
         ArgumentNullException.ThrowIfNull(options);
         var problems = new ConfigurationProblems();
-        var quarters = options.ChunkSizeMiB * 4;
+        var (partSize, partSizeName) = options.ConfiguredPartSize;
+        var quarters = partSize * 4;
         if (!double.IsFinite(quarters) || quarters != Math.Floor(quarters) || quarters < 1 || quarters > 4096)
         {
             problems.Add(
-                Key(nameof(options.ChunkSizeMiB)),
-                options.ChunkSizeMiB.ToString(CultureInfo.InvariantCulture),
+                Key(partSizeName),
+                partSize.ToString(CultureInfo.InvariantCulture),
                 "a multiple of 0.25 (GCS uploads in units of 256 KiB) from 0.25 to 1024, e.g. 8 or 16.5");
         }
 
@@ -30,9 +31,14 @@ internal sealed class GcsStoreOptionsValidator : IValidateOptions<GcsStoreOption
             problems.Add(Key(nameof(options.Concurrency)), options.Concurrency.ToString(CultureInfo.InvariantCulture), "an integer from 1 to 64");
         }
 
-        if (options.BaseUri is { } baseUri && ParseBaseUri(baseUri) is null)
+        if (options.ConfiguredEndpoint is ({ } endpoint, var endpointName) && ParseEndpoint(endpoint) is null)
         {
-            problems.Add(Key(nameof(options.BaseUri)), baseUri, "an absolute http:// or https:// URL of the JSON API, e.g. http://127.0.0.1:4443/storage/v1/");
+            problems.Add(Key(endpointName), endpoint, "an absolute http:// or https:// URL of a server or of its JSON API, e.g. http://127.0.0.1:4443");
+        }
+
+        foreach (var (former, value, current) in options.Contradictions())
+        {
+            problems.Add(Key(former), value, $"unset: it is the former name of {Key(current)}, which is set to another value");
         }
 
         if (options.ProjectId is { } project && (project.Length == 0 || project.Any(c => !(char.IsAsciiLetterOrDigit(c) || c is '-' or ':' or '.'))))
@@ -48,11 +54,19 @@ internal sealed class GcsStoreOptionsValidator : IValidateOptions<GcsStoreOption
         return problems;
     }
 
-    /// <summary>The base URI with a trailing '/', or <see langword="null"/> when it is not an absolute http(s) URL.</summary>
-    internal static Uri? ParseBaseUri(string value) =>
-        Uri.TryCreate(value.EndsWith('/') ? value : value + "/", UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps)
-            ? uri
-            : null;
+    /// <summary>
+    /// The JSON API's base URI with a trailing '/' (a server root gets <c>storage/v1/</c>), or <see langword="null"/> when the
+    /// value is not an absolute http(s) URL.
+    /// </summary>
+    internal static Uri? ParseEndpoint(string value)
+    {
+        if (!Uri.TryCreate(value.EndsWith('/') ? value : value + "/", UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
+        {
+            return null;
+        }
+
+        return uri.AbsolutePath == "/" ? new Uri(uri, "storage/v1/") : uri;
+    }
 
     internal static string Key(string property) => $"{GcsStoreOptions.SectionName}:{property}";
 }

@@ -9,8 +9,11 @@ namespace Konduktor.Storage.Gcs;
 /// </remarks>
 internal static partial class GcsLog
 {
-    [LoggerMessage(201, LogLevel.Information, "GCS store {Location}: endpoint {BaseUri} (from {EndpointSource}), chunk {ChunkSizeMiB} MiB, {Concurrency} reads at once, credentials from {CredentialSource}.")]
-    public static partial void Created(ILogger logger, Uri location, Uri baseUri, string endpointSource, double chunkSizeMiB, int concurrency, string credentialSource);
+    [LoggerMessage(201, LogLevel.Information, "GCS store {Location}: endpoint {BaseUri} (from {EndpointSource}), part {PartSizeMiB} MiB, {Concurrency} reads at once, credentials from {CredentialSource}.")]
+    public static partial void Created(ILogger logger, Uri location, Uri baseUri, string endpointSource, double partSizeMiB, int concurrency, string credentialSource);
+
+    [LoggerMessage(205, LogLevel.Warning, "{OldKey} is the former name of {NewKey}: it still works, but set {NewKey} instead.")]
+    public static partial void FormerOptionName(ILogger logger, string oldKey, string newKey);
 
     [LoggerMessage(202, LogLevel.Debug, "GCS upload of '{Key}' interrupted at byte {Offset}; the server holds {Persisted} bytes, resuming from there.")]
     public static partial void Resuming(ILogger logger, string key, long offset, long persisted);

@@ -72,9 +72,9 @@ internal sealed record S3Connection(AmazonS3Config Config, string Endpoint, stri
     /// <summary>The custom endpoint and the setting it came from, or nothing for AWS.</summary>
     internal static (string? Endpoint, string? Source) CustomEndpoint(S3StoreOptions options, Func<string, string?> environment)
     {
-        if (!string.IsNullOrWhiteSpace(options.ServiceUrl))
+        if (options.ConfiguredEndpoint is ({ } configured, var name) && !string.IsNullOrWhiteSpace(configured))
         {
-            return (options.ServiceUrl, $"{S3StoreOptions.SectionName}:ServiceUrl");
+            return (configured, $"{S3StoreOptions.SectionName}:{name}");
         }
 
         if (string.Equals(environment("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"), "true", StringComparison.OrdinalIgnoreCase))

@@ -1,8 +1,10 @@
+using System.ComponentModel;
+
 namespace Konduktor.Storage.S3;
 
 /// <summary>
 /// How the S3 store connects and transfers, bound from <c>Konduktor:Checkpoints:S3</c>
-/// (so <c>Konduktor__Checkpoints__S3__ServiceUrl</c> works from the environment).
+/// (so <c>Konduktor__Checkpoints__S3__Endpoint</c> works from the environment).
 /// </summary>
 public sealed class S3StoreOptions
 {
@@ -16,6 +18,14 @@ public sealed class S3StoreOptions
     /// A custom endpoint, e.g. <c>http://rgw.local:7480</c> for Ceph RadosGW or MinIO. Default: none, so the SDK's endpoint
     /// (<c>AWS_ENDPOINT_URL_S3</c>, <c>AWS_ENDPOINT_URL</c>, a profile's <c>endpoint_url</c>, else AWS).
     /// </summary>
+    public string? Endpoint { get; set; }
+
+    /// <summary>
+    /// The former name of <see cref="Endpoint"/> (key <c>S3:ServiceUrl</c>), still honoured when <see cref="Endpoint"/> is unset;
+    /// a store that uses it logs a warning naming the new key.
+    /// </summary>
+    [Obsolete("Use Endpoint (configuration key Konduktor:Checkpoints:S3:Endpoint).")]
+    [EditorBrowsable(EditorBrowsableState.Never)]
     public string? ServiceUrl { get; set; }
 
     /// <summary>Whether to address buckets by path (<c>host/bucket/key</c>). Default: path style for custom endpoints, virtual-hosted style for AWS.</summary>
@@ -51,6 +61,15 @@ public sealed class S3StoreOptions
     /// Default: <see langword="true"/> for AWS, <see langword="false"/> for other servers (Ceph RadosGW honours it; set it to <see langword="true"/> there).
     /// </summary>
     public bool? ConditionalDelete { get; set; }
+
+    /// <summary>The custom endpoint configured, and the name of the option that set it (the former name only when the new one is unset).</summary>
+#pragma warning disable CS0618 // the former name is read here, and only here
+    internal (string? Url, string Name) ConfiguredEndpoint =>
+        Endpoint is not null || ServiceUrl is null ? (Endpoint, nameof(Endpoint)) : (ServiceUrl, nameof(ServiceUrl));
+
+    /// <summary>Whether both the endpoint and its former name are set, to different values.</summary>
+    internal bool EndpointSetTwice => Endpoint is not null && ServiceUrl is not null && Endpoint != ServiceUrl;
+#pragma warning restore CS0618
 
     /// <summary>The part size in bytes.</summary>
     internal int PartSizeBytes => PartSizeMiB * 1024 * 1024;

@@ -36,10 +36,15 @@ internal sealed class S3StoreOptionsValidator : IValidateOptions<S3StoreOptions>
             problems.Add(Key(nameof(options.Compatibility)), options.Compatibility.ToString(), "Auto, Aws or Generic");
         }
 
-        if (options.ServiceUrl is { } url
+        if (options.ConfiguredEndpoint is ({ } url, var name)
             && (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps)))
         {
-            problems.Add(Key(nameof(options.ServiceUrl)), url, "an absolute http:// or https:// URL, e.g. http://rgw.local:7480");
+            problems.Add(Key(name), url, "an absolute http:// or https:// URL, e.g. http://rgw.local:7480");
+        }
+
+        if (options.EndpointSetTwice)
+        {
+            problems.Add(Key("ServiceUrl"), options.ConfiguredEndpoint.Url!, $"unset: it is the former name of {Key(nameof(options.Endpoint))}, which is set to another value");
         }
 
         if (options.Region is { } region && (region.Length == 0 || region.Any(c => !(char.IsAsciiLetterOrDigit(c) || c == '-'))))

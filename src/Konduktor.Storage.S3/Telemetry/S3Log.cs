@@ -18,6 +18,9 @@ internal static partial class S3Log
     [LoggerMessage(103, LogLevel.Information, "{Mode} stale multipart upload {UploadId} in {Location}, started {Initiated:O}.")]
     public static partial void StaleUpload(ILogger logger, string mode, string uploadId, Uri location, DateTimeOffset initiated);
 
+    [LoggerMessage(105, LogLevel.Warning, "{OldKey} is the former name of {NewKey}: it still works, but set {NewKey} instead.")]
+    public static partial void FormerOptionName(ILogger logger, string oldKey, string newKey);
+
     [LoggerMessage(104, LogLevel.Debug, "The stale multipart upload {UploadId} in {Location} is of '{Key}'.")]
     public static partial void StaleUploadKey(ILogger logger, string uploadId, Uri location, string key);
 }

@@ -60,7 +60,7 @@ public sealed class GcsTinyTrainerTests : IAsyncLifetime
             ["JOB_COMPLETION_INDEX"] = "0",
             ["NUM_NODES"] = "1",
             ["Konduktor__Checkpoints__Location"] = $"gs://{_bucket}/ckpt",
-            ["Konduktor__Checkpoints__Gcs__BaseUri"] = _server.BaseUri.ToString(),
+            ["Konduktor__Checkpoints__Gcs__Endpoint"] = _server.BaseUri.ToString(),
             ["Konduktor__Checkpoints__Gcs__ChunkSizeMiB"] = "4",
             ["Trainer__PayloadMiB"] = "24",
         };

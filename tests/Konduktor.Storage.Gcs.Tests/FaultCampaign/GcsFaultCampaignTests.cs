@@ -36,7 +36,7 @@ public sealed class GcsFaultCampaignTests(ITestOutputHelper output) : IAsyncLife
         public Task<ICheckpointStore> CreateStoreAsync(Uri endpoint, string prefix, ResilienceOptions resilience) =>
             Task.FromResult<ICheckpointStore>(new GcsCheckpointStore(
                 new Uri($"gs://{_bucket}/{prefix}"),
-                new GcsStoreOptions { BaseUri = new Uri(endpoint, "storage/v1/").ToString(), ChunkSizeMiB = 1, Concurrency = 3 },
+                new GcsStoreOptions { Endpoint = new Uri(endpoint, "storage/v1/").ToString(), PartSizeMiB = 1, Concurrency = 3 },
                 credential: null,
                 new StoreRetryPolicy(resilience),
                 logger: null,

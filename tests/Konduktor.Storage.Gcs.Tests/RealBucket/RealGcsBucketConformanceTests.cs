@@ -19,5 +19,5 @@ public sealed class RealGcsBucketConformanceTests() : RealBucketConformanceTests
 
     protected override string Scheme => "gs";
 
-    protected override ICheckpointStore CreateStore(Uri location) => new GcsCheckpointStore(location, new GcsStoreOptions { ChunkSizeMiB = 1 });
+    protected override ICheckpointStore CreateStore(Uri location) => new GcsCheckpointStore(location, new GcsStoreOptions { PartSizeMiB = 1 });
 }

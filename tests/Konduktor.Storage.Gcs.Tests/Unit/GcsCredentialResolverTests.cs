@@ -129,7 +129,7 @@ public sealed class GcsCredentialResolverTests : IDisposable
         GcsTestFiles.WriteServiceAccount(WellKnown);
 
         using var store = new GcsCheckpointStore(
-            new Uri("gs://bucket/p"), new GcsStoreOptions { BaseUri = "http://127.0.0.1:9/storage/v1/" }, null, null, null, null, Environment);
+            new Uri("gs://bucket/p"), new GcsStoreOptions { Endpoint = "http://127.0.0.1:9/storage/v1/" }, null, null, null, null, Environment);
 
         Assert.StartsWith("none", store.CredentialSource, StringComparison.Ordinal);
     }

@@ -3,6 +3,8 @@ using System.Net.Http.Headers;
 
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Options;
 
 namespace Konduktor.Storage.Gcs.Tests;
@@ -13,14 +15,14 @@ public sealed class GcsStoreOptionsTests
     private const string LocalBaseUri = "http://127.0.0.1:9/storage/v1/";
 
     [Theory]
-    [InlineData(nameof(GcsStoreOptions.ChunkSizeMiB), "0")]
-    [InlineData(nameof(GcsStoreOptions.ChunkSizeMiB), "0.3")]
-    [InlineData(nameof(GcsStoreOptions.ChunkSizeMiB), "1024.25")]
-    [InlineData(nameof(GcsStoreOptions.ChunkSizeMiB), "-1")]
+    [InlineData(nameof(GcsStoreOptions.PartSizeMiB), "0")]
+    [InlineData(nameof(GcsStoreOptions.PartSizeMiB), "0.3")]
+    [InlineData(nameof(GcsStoreOptions.PartSizeMiB), "1024.25")]
+    [InlineData(nameof(GcsStoreOptions.PartSizeMiB), "-1")]
     [InlineData(nameof(GcsStoreOptions.Concurrency), "0")]
     [InlineData(nameof(GcsStoreOptions.Concurrency), "65")]
-    [InlineData(nameof(GcsStoreOptions.BaseUri), "ftp://x/storage/v1/")]
-    [InlineData(nameof(GcsStoreOptions.BaseUri), "storage/v1")]
+    [InlineData(nameof(GcsStoreOptions.Endpoint), "ftp://x/storage/v1/")]
+    [InlineData(nameof(GcsStoreOptions.Endpoint), "storage/v1")]
     [InlineData(nameof(GcsStoreOptions.ProjectId), "my project")]
     [InlineData(nameof(GcsStoreOptions.CredentialsFile), "relative/key.json")]
     public void Validate_Invalid_NamesKeyAndValue(string property, string value)
@@ -39,7 +41,7 @@ public sealed class GcsStoreOptionsTests
     [InlineData("16.75", (16 * 1024 * 1024) + (768 * 1024))]
     public void Validate_QuarterMiBMultiples_AreAcceptedAsExactChunkSizes(string value, int bytes)
     {
-        var options = Bind(new Dictionary<string, string?> { [$"{GcsStoreOptions.SectionName}:ChunkSizeMiB"] = value });
+        var options = Bind(new Dictionary<string, string?> { [$"{GcsStoreOptions.SectionName}:PartSizeMiB"] = value });
 
         GcsStoreOptionsValidator.ThrowIfInvalid(options);
 
@@ -53,9 +55,9 @@ public sealed class GcsStoreOptionsTests
         var options = new GcsStoreOptions();
 
         GcsStoreOptionsValidator.ThrowIfInvalid(options);
-        Assert.Equal(16, options.ChunkSizeMiB);
+        Assert.Equal(16, options.PartSizeMiB);
         Assert.Equal(4, options.Concurrency);
-        Assert.Null(options.BaseUri);
+        Assert.Null(options.Endpoint);
     }
 
     [Theory]
@@ -64,7 +66,7 @@ public sealed class GcsStoreOptionsTests
     [InlineData("gs://bucket/with%20space", "bucket", "with space", "gs://bucket/with%20space/")]
     public void Constructor_Location_ParsesBucketAndPrefix(string location, string bucket, string prefix, string normalized)
     {
-        using var store = new GcsCheckpointStore(new Uri(location), new GcsStoreOptions { BaseUri = LocalBaseUri });
+        using var store = new GcsCheckpointStore(new Uri(location), new GcsStoreOptions { Endpoint = LocalBaseUri });
 
         Assert.Equal(bucket, store.Bucket);
         Assert.Equal(prefix, store.Prefix);
@@ -85,13 +87,13 @@ public sealed class GcsStoreOptionsTests
     [InlineData("gs://bucket/a%2Fb")]
     public void Constructor_NotAGcsLocation_ThrowsArgument(string location)
     {
-        Assert.ThrowsAny<ArgumentException>(() => new GcsCheckpointStore(new Uri(location), new GcsStoreOptions { BaseUri = LocalBaseUri }));
+        Assert.ThrowsAny<ArgumentException>(() => new GcsCheckpointStore(new Uri(location), new GcsStoreOptions { Endpoint = LocalBaseUri }));
     }
 
     [Fact]
     public void Constructor_ClientRetriesAreOff()
     {
-        using var store = new GcsCheckpointStore(new Uri("gs://bucket/p"), new GcsStoreOptions { BaseUri = LocalBaseUri });
+        using var store = new GcsCheckpointStore(new Uri("gs://bucket/p"), new GcsStoreOptions { Endpoint = LocalBaseUri });
 
         Assert.Equal(1, store.Transport.Service.HttpClient.MessageHandler.NumTries);
     }
@@ -99,7 +101,7 @@ public sealed class GcsStoreOptionsTests
     [Fact]
     public async Task Key_TooLongWithPrefix_ThrowsArgumentBeforeAnyRequest()
     {
-        using var store = new GcsCheckpointStore(new Uri("gs://bucket/some-prefix"), new GcsStoreOptions { BaseUri = LocalBaseUri });
+        using var store = new GcsCheckpointStore(new Uri("gs://bucket/some-prefix"), new GcsStoreOptions { Endpoint = LocalBaseUri });
 
         var ex = await Assert.ThrowsAsync<ArgumentException>(() => store.StatAsync(new string('k', 1020)));
 
@@ -203,8 +205,8 @@ public sealed class GcsStoreOptionsTests
         var configuration = Config(new Dictionary<string, string?>
         {
             ["Konduktor:Checkpoints:Location"] = "gs://bucket/run-prefix",
-            [$"{GcsStoreOptions.SectionName}:BaseUri"] = LocalBaseUri,
-            [$"{GcsStoreOptions.SectionName}:ChunkSizeMiB"] = "8.5",
+            [$"{GcsStoreOptions.SectionName}:Endpoint"] = LocalBaseUri,
+            [$"{GcsStoreOptions.SectionName}:PartSizeMiB"] = "8.5",
         });
         var services = new ServiceCollection().AddSingleton(configuration);
         services.AddKonduktorCheckpoints(configuration).AddGcs();
@@ -213,7 +215,7 @@ public sealed class GcsStoreOptionsTests
         var store = Assert.IsType<GcsCheckpointStore>(provider.GetRequiredService<ICheckpointStore>());
 
         Assert.Equal("gs://bucket/run-prefix/", store.Location.AbsoluteUri);
-        Assert.Equal(8.5, provider.GetRequiredService<IOptions<GcsStoreOptions>>().Value.ChunkSizeMiB);
+        Assert.Equal(8.5, provider.GetRequiredService<IOptions<GcsStoreOptions>>().Value.PartSizeMiB);
         Assert.Equal(new Uri(LocalBaseUri), store.Transport.BaseUri);
     }
 
@@ -232,18 +234,67 @@ public sealed class GcsStoreOptionsTests
     public void AddGcs_InvalidOption_FailsValidationNamingTheKey()
     {
         var services = new ServiceCollection();
-        services.AddKonduktorCheckpoints(o => o.Location = "gs://bucket/p").AddGcs(o => o.ChunkSizeMiB = 0.1);
+        services.AddKonduktorCheckpoints(o => o.Location = "gs://bucket/p").AddGcs(o => o.PartSizeMiB = 0.1);
         using var provider = services.BuildServiceProvider();
 
         var ex = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IOptions<GcsStoreOptions>>().Value);
 
-        Assert.Contains($"{GcsStoreOptions.SectionName}:ChunkSizeMiB", ex.Message, StringComparison.Ordinal);
+        Assert.Contains($"{GcsStoreOptions.SectionName}:PartSizeMiB", ex.Message, StringComparison.Ordinal);
     }
 
     private static GcsErrorMapper Mapper() =>
         new(new Uri("gs://bkt/p/"), "bkt", new Uri(LocalBaseUri), "a test source", TimeProvider.System);
 
     private static IConfiguration Config(Dictionary<string, string?> values) => new ConfigurationBuilder().AddInMemoryCollection(values).Build();
+
+    [Fact]
+    public void Store_FormerKeys_StillWorkAndEachWarnsNamingItsNewKey()
+    {
+        var options = Bind(new Dictionary<string, string?>
+        {
+            [$"{GcsStoreOptions.SectionName}:BaseUri"] = LocalBaseUri,
+            [$"{GcsStoreOptions.SectionName}:ChunkSizeMiB"] = "8.5",
+        });
+        var logger = new FakeLogger();
+
+        using var store = new GcsCheckpointStore(new Uri("gs://bucket/p"), options, logger: logger);
+
+        Assert.Equal(new Uri(LocalBaseUri), store.Transport.BaseUri);
+        Assert.Equal((int)(8.5 * 1024 * 1024), options.ChunkSizeBytes);
+        var warnings = logger.Collector.GetSnapshot().Where(r => r.Level == LogLevel.Warning).ToList();
+        Assert.Equal(2, warnings.Count);
+        Assert.All(warnings, w => Assert.Equal(205, w.Id.Id));
+        Assert.Contains(warnings, w => w.Message.Contains($"{GcsStoreOptions.SectionName}:PartSizeMiB", StringComparison.Ordinal));
+        Assert.Contains(warnings, w => w.Message.Contains($"{GcsStoreOptions.SectionName}:Endpoint", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Store_EndpointIsAServerRoot_UsesItsJsonApi()
+    {
+        var logger = new FakeLogger();
+
+        using var store = new GcsCheckpointStore(new Uri("gs://bucket/p"), new GcsStoreOptions { Endpoint = "http://127.0.0.1:9" }, logger: logger);
+
+        Assert.Equal(new Uri(LocalBaseUri), store.Transport.BaseUri);
+        Assert.DoesNotContain(logger.Collector.GetSnapshot(), r => r.Level >= LogLevel.Warning);
+    }
+
+    [Fact]
+    public void Validate_NewAndFormerNamesDisagree_NamesEveryFormerName()
+    {
+        var options = Bind(new Dictionary<string, string?>
+        {
+            [$"{GcsStoreOptions.SectionName}:Endpoint"] = LocalBaseUri,
+            [$"{GcsStoreOptions.SectionName}:BaseUri"] = "http://127.0.0.1:10/storage/v1/",
+            [$"{GcsStoreOptions.SectionName}:PartSizeMiB"] = "4",
+            [$"{GcsStoreOptions.SectionName}:ChunkSizeMiB"] = "8",
+        });
+
+        var ex = Assert.Throws<CheckpointConfigurationException>(() => GcsStoreOptionsValidator.ThrowIfInvalid(options));
+
+        Assert.Contains($"{GcsStoreOptions.SectionName}:BaseUri", ex.Message, StringComparison.Ordinal);
+        Assert.Contains($"{GcsStoreOptions.SectionName}:ChunkSizeMiB", ex.Message, StringComparison.Ordinal);
+    }
 
     private static GcsStoreOptions Bind(Dictionary<string, string?> values)
     {

@@ -6,7 +6,7 @@ public sealed class GcsStoreOptionsValidatorTests
     [Fact]
     public void Validate_TwoInvalidValues_NamesBoth()
     {
-        var options = new GcsStoreOptions { ChunkSizeMiB = 0.3, ProjectId = "my project" };
+        var options = new GcsStoreOptions { PartSizeMiB = 0.3, ProjectId = "my project" };
 
         var result = new GcsStoreOptionsValidator().Validate(null, options);
         var ex = Assert.Throws<CheckpointConfigurationException>(() => GcsStoreOptionsValidator.ThrowIfInvalid(options));
@@ -15,10 +15,10 @@ public sealed class GcsStoreOptionsValidatorTests
         Assert.Equal(2, result.Failures!.Count());
         foreach (var message in new[] { result.FailureMessage, ex.Message })
         {
-            Assert.Contains("Gcs:ChunkSizeMiB = '0.3'", message, StringComparison.Ordinal);
+            Assert.Contains("Gcs:PartSizeMiB = '0.3'", message, StringComparison.Ordinal);
             Assert.Contains("Gcs:ProjectId = 'my project'", message, StringComparison.Ordinal);
         }
 
-        Assert.Equal($"{GcsStoreOptions.SectionName}:ChunkSizeMiB", ex.Key);
+        Assert.Equal($"{GcsStoreOptions.SectionName}:PartSizeMiB", ex.Key);
     }
 }

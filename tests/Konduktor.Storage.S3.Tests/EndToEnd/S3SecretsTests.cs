@@ -83,7 +83,7 @@ public sealed class S3SecretsTests(RadosGwServer server) : IDisposable
             location,
             S3TestStores.Options(server, o =>
             {
-                o.ServiceUrl = via.Endpoint.ToString();
+                o.Endpoint = via.Endpoint.ToString();
                 o.CredentialsFile = credentials;
                 o.Profile = profile;
             }),

@@ -30,7 +30,7 @@ public sealed class S3FaultCampaignTests(RadosGwServer server, ITestOutputHelper
             await S3TestStores.EnsureBucketAsync(server);
             return new S3CheckpointStore(
                 new Uri($"s3://{S3TestStores.Bucket}/{prefix}"),
-                S3TestStores.Options(server, o => o.ServiceUrl = endpoint.ToString()),
+                S3TestStores.Options(server, o => o.Endpoint = endpoint.ToString()),
                 S3TestStores.Credentials(server),
                 resilience);
         }

@@ -21,7 +21,7 @@ public sealed class S3LocationDefectTests
     public void S3Store_LocationNotUnderstoodExactly_ThrowsArgumentNamingIt(string location)
     {
         var error = Assert.ThrowsAny<ArgumentException>(
-            () => new S3CheckpointStore(new Uri(location), new S3StoreOptions { ServiceUrl = "http://127.0.0.1:9" }, Keys));
+            () => new S3CheckpointStore(new Uri(location), new S3StoreOptions { Endpoint = "http://127.0.0.1:9" }, Keys));
 
         Assert.Contains(location, error.Message, StringComparison.Ordinal);
     }
@@ -31,7 +31,7 @@ public sealed class S3LocationDefectTests
     {
         var s3 = CheckpointLocation.Parse("s3://bucket/with%20space%25");
 
-        using var store = new S3CheckpointStore(s3.Uri, new S3StoreOptions { ServiceUrl = "http://127.0.0.1:9" }, Keys);
+        using var store = new S3CheckpointStore(s3.Uri, new S3StoreOptions { Endpoint = "http://127.0.0.1:9" }, Keys);
 
         Assert.Equal((s3.Prefix, "with space%"), (store.Prefix, s3.Prefix));
     }

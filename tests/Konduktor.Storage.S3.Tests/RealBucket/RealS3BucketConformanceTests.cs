@@ -22,5 +22,5 @@ public sealed class RealS3BucketConformanceTests() : RealBucketConformanceTests(
 
     protected override ICheckpointStore CreateStore(Uri location) => new S3CheckpointStore(
         location,
-        new S3StoreOptions { ServiceUrl = Environment.GetEnvironmentVariable("KONDUKTOR_TEST_S3_ENDPOINT") is { Length: > 0 } url ? url : null });
+        new S3StoreOptions { Endpoint = Environment.GetEnvironmentVariable("KONDUKTOR_TEST_S3_ENDPOINT") is { Length: > 0 } url ? url : null });
 }

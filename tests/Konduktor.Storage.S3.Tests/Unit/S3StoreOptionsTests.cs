@@ -2,6 +2,8 @@ using Amazon.Runtime;
 
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Options;
 
 namespace Konduktor.Storage.S3.Tests;
@@ -19,7 +21,7 @@ public sealed class S3StoreOptionsTests : IDisposable
     [InlineData(nameof(S3StoreOptions.Concurrency), "0")]
     [InlineData(nameof(S3StoreOptions.Concurrency), "65")]
     [InlineData(nameof(S3StoreOptions.SinglePutThresholdMiB), "0")]
-    [InlineData(nameof(S3StoreOptions.ServiceUrl), "ftp://x")]
+    [InlineData(nameof(S3StoreOptions.Endpoint), "ftp://x")]
     [InlineData(nameof(S3StoreOptions.Region), "eu west")]
     [InlineData(nameof(S3StoreOptions.CredentialsFile), "relative/credentials")]
     public void Validate_OutOfRange_NamesKeyAndValue(string property, string value)
@@ -45,9 +47,9 @@ public sealed class S3StoreOptionsTests : IDisposable
     }
 
     [Fact]
-    public void Resolve_AutoWithServiceUrl_IsGenericPathStyleWithoutChunking()
+    public void Resolve_AutoWithEndpoint_IsGenericPathStyleWithoutChunking()
     {
-        var connection = S3Connection.Resolve(new S3StoreOptions { ServiceUrl = "http://127.0.0.1:9" }, NoEnvironment);
+        var connection = S3Connection.Resolve(new S3StoreOptions { Endpoint = "http://127.0.0.1:9" }, NoEnvironment);
 
         Assert.True(connection.Generic);
         Assert.Equal("path", connection.Addressing);
@@ -116,7 +118,7 @@ public sealed class S3StoreOptionsTests : IDisposable
         var file = Path.Join(_folder, "missing");
 
         var ex = Assert.Throws<CredentialsException>(() => new S3CheckpointStore(
-            new Uri("s3://bkt"), new S3StoreOptions { ServiceUrl = "http://127.0.0.1:9", CredentialsFile = file }, null, null, null, null, NoEnvironment));
+            new Uri("s3://bkt"), new S3StoreOptions { Endpoint = "http://127.0.0.1:9", CredentialsFile = file }, null, null, null, null, NoEnvironment));
 
         Assert.Contains(file, ex.Message, StringComparison.Ordinal);
     }
@@ -127,7 +129,7 @@ public sealed class S3StoreOptionsTests : IDisposable
     [InlineData("s3://bucket/with%20space", "bucket", "with space", "s3://bucket/with%20space/")]
     public void Constructor_Location_ParsesBucketAndPrefix(string location, string bucket, string prefix, string normalized)
     {
-        using var store = new S3CheckpointStore(new Uri(location), new S3StoreOptions { ServiceUrl = "http://127.0.0.1:9" }, Keys);
+        using var store = new S3CheckpointStore(new Uri(location), new S3StoreOptions { Endpoint = "http://127.0.0.1:9" }, Keys);
 
         Assert.Equal(bucket, store.Bucket);
         Assert.Equal(prefix, store.Prefix);
@@ -139,13 +141,13 @@ public sealed class S3StoreOptionsTests : IDisposable
     [InlineData("s3://bucket/a%5Cb")]
     public void Constructor_NotAnS3Location_ThrowsArgument(string location)
     {
-        Assert.ThrowsAny<ArgumentException>(() => new S3CheckpointStore(new Uri(location), new S3StoreOptions { ServiceUrl = "http://127.0.0.1:9" }, Keys));
+        Assert.ThrowsAny<ArgumentException>(() => new S3CheckpointStore(new Uri(location), new S3StoreOptions { Endpoint = "http://127.0.0.1:9" }, Keys));
     }
 
     [Fact]
     public async Task Key_TooLongWithPrefix_ThrowsArgumentBeforeAnyRequest()
     {
-        using var store = new S3CheckpointStore(new Uri("s3://bucket/some-prefix"), new S3StoreOptions { ServiceUrl = "http://127.0.0.1:9" }, Keys);
+        using var store = new S3CheckpointStore(new Uri("s3://bucket/some-prefix"), new S3StoreOptions { Endpoint = "http://127.0.0.1:9" }, Keys);
 
         var ex = await Assert.ThrowsAsync<ArgumentException>(() => store.StatAsync(new string('k', 1020)));
 
@@ -160,7 +162,7 @@ public sealed class S3StoreOptionsTests : IDisposable
         var configuration = Config(new Dictionary<string, string?>
         {
             ["Konduktor:Checkpoints:Location"] = "s3://bucket/run-prefix",
-            [$"{S3StoreOptions.SectionName}:ServiceUrl"] = "http://127.0.0.1:9",
+            [$"{S3StoreOptions.SectionName}:Endpoint"] = "http://127.0.0.1:9",
             [$"{S3StoreOptions.SectionName}:PartSizeMiB"] = "8",
             [$"{S3StoreOptions.SectionName}:CredentialsFile"] = file,
         });
@@ -185,6 +187,45 @@ public sealed class S3StoreOptionsTests : IDisposable
         var ex = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IOptions<S3StoreOptions>>().Value);
 
         Assert.Contains($"{S3StoreOptions.SectionName}:Concurrency", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Store_FormerServiceUrlKey_StillSetsTheEndpointAndWarnsNamingTheNewKey()
+    {
+        var options = Bind(new Dictionary<string, string?> { [$"{S3StoreOptions.SectionName}:ServiceUrl"] = "http://127.0.0.1:9" });
+        var logger = new FakeLogger();
+
+        using var store = new S3CheckpointStore(new Uri("s3://bucket/p"), options, Keys, logger: logger);
+
+        Assert.Equal(("http://127.0.0.1:9", $"{S3StoreOptions.SectionName}:ServiceUrl"), S3Connection.CustomEndpoint(options, NoEnvironment));
+        var warning = Assert.Single(logger.Collector.GetSnapshot(), r => r.Level == LogLevel.Warning);
+        Assert.Equal(105, warning.Id.Id);
+        Assert.Contains($"{S3StoreOptions.SectionName}:Endpoint", warning.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Store_NewEndpointKey_LogsNoWarning()
+    {
+        var logger = new FakeLogger();
+
+        using var store = new S3CheckpointStore(new Uri("s3://bucket/p"), new S3StoreOptions { Endpoint = "http://127.0.0.1:9" }, Keys, logger: logger);
+
+        Assert.DoesNotContain(logger.Collector.GetSnapshot(), r => r.Level >= LogLevel.Warning);
+    }
+
+    [Fact]
+    public void Validate_EndpointAndFormerNameDisagree_NamesTheFormerName()
+    {
+        var options = Bind(new Dictionary<string, string?>
+        {
+            [$"{S3StoreOptions.SectionName}:Endpoint"] = "http://127.0.0.1:9",
+            [$"{S3StoreOptions.SectionName}:ServiceUrl"] = "http://127.0.0.1:10",
+        });
+
+        var ex = Assert.Throws<CheckpointConfigurationException>(() => S3StoreOptionsValidator.ThrowIfInvalid(options));
+
+        Assert.Equal($"{S3StoreOptions.SectionName}:ServiceUrl", ex.Key);
+        Assert.Contains("former name", ex.Message, StringComparison.Ordinal);
     }
 
     public void Dispose() => Directory.Delete(_folder, recursive: true);

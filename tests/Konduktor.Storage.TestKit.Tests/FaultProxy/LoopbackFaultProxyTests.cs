@@ -167,7 +167,8 @@ public sealed class LoopbackFaultProxyTests : IAsyncLifetime, IDisposable
     [Fact]
     public async Task Inject_StallMidBody_PausesAfterTheGivenBodyBytes()
     {
-        _proxy!.Inject(new ProxyFault.StallMidBody(100_000, TimeSpan.FromMilliseconds(600)));
+        // A long stall: on a loaded machine, reading the first bytes can itself take a while, and must not hide the pause.
+        _proxy!.Inject(new ProxyFault.StallMidBody(100_000, TimeSpan.FromSeconds(3)));
 
         using var response = await _client!.GetAsync("/large", HttpCompletionOption.ResponseHeadersRead);
         await using var body = await response.Content.ReadAsStreamAsync();
@@ -180,7 +181,7 @@ public sealed class LoopbackFaultProxyTests : IAsyncLifetime, IDisposable
         using var rest = new MemoryStream();
         await body.CopyToAsync(rest);
 
-        Assert.True(waited >= TimeSpan.FromMilliseconds(550), $"the next byte came after {waited}");
+        Assert.True(waited >= TimeSpan.FromSeconds(1), $"the next byte came after {waited}");
         Assert.Equal(_large, first.Concat(next).Concat(rest.ToArray()).ToArray());
     }
 

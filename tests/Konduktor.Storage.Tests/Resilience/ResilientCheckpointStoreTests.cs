@@ -146,8 +146,14 @@ public sealed class ResilientCheckpointStoreTests
         options.BaseDelay = TimeSpan.FromSeconds(30);
         options.MaxDelay = TimeSpan.FromSeconds(30);
         var (faults, store) = await CreateAsync(options, ("a", Small));
-        faults.FailNext(StoreOperation.Stat, 5, () => Fault("http-503"));
-        using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(100));
+        using var cts = new CancellationTokenSource();
+
+        // Cancelled once the first attempt has failed, so the cancellation always lands in the 30 s backoff, however slow the machine.
+        faults.FailNext(StoreOperation.Stat, 5, () =>
+        {
+            cts.CancelAfter(TimeSpan.FromMilliseconds(100));
+            return Fault("http-503");
+        });
 
         var clock = Stopwatch.StartNew();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => store.StatAsync("a", cts.Token));

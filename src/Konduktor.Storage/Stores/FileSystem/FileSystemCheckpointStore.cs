@@ -88,16 +88,8 @@ public sealed partial class FileSystemCheckpointStore : ICheckpointStore, ILocal
     /// <inheritdoc />
     /// <exception cref="StoreAccessDeniedException">File-system permissions refused the write, or the key leads outside the root.</exception>
     /// <exception cref="IOException">The disk is full, or a folder or file is in the way of the key.</exception>
-    public async Task<ObjectInfo> PutAsync(string key, Stream content, ObjectWriteOptions? options = null, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(content);
-        var writer = await OpenWriteAsync(key, options, cancellationToken).ConfigureAwait(false);
-        await using (writer.ConfigureAwait(false))
-        {
-            await content.CopyToAsync(writer, cancellationToken).ConfigureAwait(false);
-            return await writer.CompleteAsync(cancellationToken).ConfigureAwait(false);
-        }
-    }
+    public Task<ObjectInfo> PutAsync(string key, Stream content, ObjectWriteOptions? options = null, CancellationToken cancellationToken = default) =>
+        StreamedPut.PutAsync(this, key, content, options, bufferSize: null, cancellationToken);
 
     /// <inheritdoc />
     /// <exception cref="StoreAccessDeniedException">File-system permissions refused the write, or the key leads outside the root.</exception>

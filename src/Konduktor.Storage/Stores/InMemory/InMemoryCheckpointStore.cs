@@ -43,16 +43,8 @@ public sealed class InMemoryCheckpointStore : ICheckpointStore
     }
 
     /// <inheritdoc />
-    public async Task<ObjectInfo> PutAsync(string key, Stream content, ObjectWriteOptions? options = null, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(content);
-        var writer = await OpenWriteAsync(key, options, cancellationToken).ConfigureAwait(false);
-        await using (writer.ConfigureAwait(false))
-        {
-            await content.CopyToAsync(writer, cancellationToken).ConfigureAwait(false);
-            return await writer.CompleteAsync(cancellationToken).ConfigureAwait(false);
-        }
-    }
+    public Task<ObjectInfo> PutAsync(string key, Stream content, ObjectWriteOptions? options = null, CancellationToken cancellationToken = default) =>
+        StreamedPut.PutAsync(this, key, content, options, bufferSize: null, cancellationToken);
 
     /// <inheritdoc />
     public Task<ObjectWriteStream> OpenWriteAsync(string key, ObjectWriteOptions? options = null, CancellationToken cancellationToken = default)
