@@ -28,12 +28,7 @@ internal sealed class LocalFileSource : IDisposable
     // Cleared the first time statx is missing (old glibc); files are then told apart the managed way.
     private static volatile bool s_nativeAvailable = OperatingSystem.IsLinux();
 
-    private LocalFileSource(string path, SafeFileHandle handle, long length)
-    {
-        Path = path;
-        Handle = handle;
-        Length = length;
-    }
+    private LocalFileSource(string path, SafeFileHandle handle, long length) => (Path, Handle, Length) = (path, handle, length);
 
     /// <summary>The path the file was opened by.</summary>
     public string Path { get; }

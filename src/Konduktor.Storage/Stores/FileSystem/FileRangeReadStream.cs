@@ -1,15 +1,11 @@
 namespace Konduktor.Storage;
 
 /// <summary>A read-only view of a byte range of a file; owns the file stream.</summary>
-internal sealed class FileRangeReadStream(FileStream file, long start, long length) : Stream
+internal sealed class FileRangeReadStream(FileStream file, long start, long length) : ReadOnlyStream
 {
     private long _position;
 
-    public override bool CanRead => true;
-
     public override bool CanSeek => true;
-
-    public override bool CanWrite => false;
 
     public override long Length => length;
 
@@ -24,8 +20,6 @@ internal sealed class FileRangeReadStream(FileStream file, long start, long leng
         }
     }
 
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
-
     public override int Read(Span<byte> buffer)
     {
         var read = file.Read(buffer[..Clamp(buffer.Length)]);
@@ -33,35 +27,12 @@ internal sealed class FileRangeReadStream(FileStream file, long start, long leng
         return read;
     }
 
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
         var read = await file.ReadAsync(buffer[..Clamp(buffer.Length)], cancellationToken).ConfigureAwait(false);
         _position += read;
         return read;
     }
-
-    public override long Seek(long offset, SeekOrigin origin)
-    {
-        Position = origin switch
-        {
-            SeekOrigin.Begin => offset,
-            SeekOrigin.Current => _position + offset,
-            SeekOrigin.End => length + offset,
-            _ => throw new ArgumentOutOfRangeException(nameof(origin)),
-        };
-        return _position;
-    }
-
-    public override void Flush()
-    {
-    }
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     public override async ValueTask DisposeAsync()
     {
