@@ -32,12 +32,8 @@ internal abstract class OrderedRangeReadStream : ReadOnlyStream
     /// <param name="end">Where the range ends (exclusive).</param>
     protected OrderedRangeReadStream(ArrayPool<byte> pool, ReadAheadBudget budget, int partSize, long firstOffset, int firstLength, long end)
     {
-        _pool = pool;
-        _budget = budget;
-        _partSize = partSize;
-        _firstOffset = firstOffset;
-        _firstLength = firstLength;
-        _end = end;
+        (_pool, _budget, _partSize) = (pool, budget, partSize);
+        (_firstOffset, _firstLength, _end) = (firstOffset, firstLength, end);
         _nextOffset = firstOffset + firstLength;
     }
 

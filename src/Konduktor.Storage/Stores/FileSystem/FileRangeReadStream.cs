@@ -1,38 +1,14 @@
 namespace Konduktor.Storage;
 
 /// <summary>A read-only view of a byte range of a file; owns the file stream.</summary>
-internal sealed class FileRangeReadStream(FileStream file, long start, long length) : ReadOnlyStream
+internal sealed class FileRangeReadStream(FileStream file, long start, long length) : SeekableReadOnlyStream
 {
-    private long _position;
-
-    public override bool CanSeek => true;
-
     public override long Length => length;
 
-    public override long Position
-    {
-        get => _position;
-        set
-        {
-            ArgumentOutOfRangeException.ThrowIfNegative(value);
-            _position = value;
-            file.Position = start + Math.Min(value, length);
-        }
-    }
+    public override int Read(Span<byte> buffer) => Advance(file.Read(buffer[..Clamp(buffer.Length)]));
 
-    public override int Read(Span<byte> buffer)
-    {
-        var read = file.Read(buffer[..Clamp(buffer.Length)]);
-        _position += read;
-        return read;
-    }
-
-    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
-    {
-        var read = await file.ReadAsync(buffer[..Clamp(buffer.Length)], cancellationToken).ConfigureAwait(false);
-        _position += read;
-        return read;
-    }
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+        Advance(await file.ReadAsync(buffer[..Clamp(buffer.Length)], cancellationToken).ConfigureAwait(false));
 
     public override async ValueTask DisposeAsync()
     {
@@ -50,5 +26,7 @@ internal sealed class FileRangeReadStream(FileStream file, long start, long leng
         base.Dispose(disposing);
     }
 
-    private int Clamp(int requested) => (int)Math.Clamp(length - _position, 0, requested);
+    protected override void OnSeek(long position) => file.Position = start + Math.Min(position, length);
+
+    private int Clamp(int requested) => (int)Math.Clamp(length - Position, 0, requested);
 }
