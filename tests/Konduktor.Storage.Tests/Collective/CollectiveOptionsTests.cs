@@ -77,6 +77,18 @@ public sealed class CollectiveOptionsTests
         Assert.Equal(("Konduktor:Checkpoints:Mode", "7"), (error.Key, error.Value));
     }
 
+    [Fact]
+    public void Mode_FixedScope_IsPerRankUnlessCollectiveIsAsked_ThenAClearError()
+    {
+        var store = new InMemoryCheckpointStore();
+        var job = JobContext.Create(1, 2);
+
+        Assert.Equal(CheckpointMode.PerRank, new CheckpointManager(store, job, new CheckpointManagerOptions { RunId = "r", Scope = "eval" }).Mode);
+        var error = Assert.Throws<CheckpointConfigurationException>(
+            () => new CheckpointManager(store, job, new CheckpointManagerOptions { RunId = "r", Scope = "eval", Mode = CheckpointMode.Collective }));
+        Assert.Equal(("Konduktor:Checkpoints:Scope", "eval"), (error.Key, error.Value));
+    }
+
     [Theory]
     [InlineData("29500", 29500)]
     [InlineData(" 1 ", 1)]

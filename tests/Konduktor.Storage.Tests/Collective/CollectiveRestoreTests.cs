@@ -93,6 +93,28 @@ public sealed class CollectiveRestoreTests
         Assert.All(failures, e => Assert.Contains("rank(s) 2 never answered", e.Message, StringComparison.Ordinal));
     }
 
+    [Theory]
+    [InlineData("\"run\": \"job-run\"", "\"run\": \"other-run\"", "other-run")]
+    [InlineData("\"nodes\": 2", "\"nodes\": 3", "lists 2 part(s)")]
+    [InlineData("\"format\": \"konduktor-step/1\"", "\"format\": \"konduktor-step/9\"", "konduktor-step/9")]
+    public async Task LoadLatest_StepCommitThatCannotBeTrusted_IsPassedOverByEveryRank_NamingWhy(string from, string to, string named)
+    {
+        var store = new InMemoryCheckpointStore();
+        var ranks = Ranks(store, 2);
+        await ranks.SaveAllAsync(5);
+        await ranks.SaveAllAsync(10);
+        var text = System.Text.Encoding.UTF8.GetString(await store.ReadAllAsync(StepCommitKey(10)));
+        Assert.Contains(from, text, StringComparison.Ordinal);
+        await store.ReplaceAsync(StepCommitKey(10), System.Text.Encoding.UTF8.GetBytes(text.Replace(from, to, StringComparison.Ordinal)));
+
+        var loaded = await Ranks(store, 2, attempt: 1).LoadAllAsync();
+
+        Assert.All(loaded, l => Assert.Equal(5, l.Step));
+        Assert.All(loaded, l => Assert.Equal(SkipReason.InvalidManifest, Assert.Single(l.Skipped).Reason));
+        Assert.All(loaded, l => Assert.Contains(named, l.Skipped[0].Detail, StringComparison.Ordinal));
+        await Assert.ThrowsAsync<CheckpointStorageException>(() => ranks[0].Collective!.GetStepCommitAsync(10));
+    }
+
     [Fact]
     public async Task LoadLatest_StepCommittedByAnotherNodeCount_IsAClearError()
     {

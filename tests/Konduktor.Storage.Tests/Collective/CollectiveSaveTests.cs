@@ -75,34 +75,6 @@ public sealed class CollectiveSaveTests
     }
 
     [Fact]
-    public async Task Save_TwoCopiesOfOneRank_OnePartWins_TheStepListsExactlyOnePartPerRank()
-    {
-        var store = new InMemoryCheckpointStore();
-        var rank0 = Rank(store, 0, 2);
-        var copies = new[] { Rank(store, 1, 2), Rank(store, 1, 2) };
-
-        var results = await Task.WhenAll(
-            new[] { rank0 }.Concat(copies).Select(r => Task.Run(async () =>
-            {
-                try
-                {
-                    return (object)await r.SavePartAsync(4);
-                }
-                catch (CheckpointConflictException e)
-                {
-                    return e;
-                }
-            })));
-
-        Assert.IsType<CheckpointManifest>(results[0]);
-        var winner = Assert.Single(results.Skip(1).OfType<CheckpointManifest>());
-        Assert.Single(results.OfType<CheckpointConflictException>());
-        var commit = await rank0.Collective!.GetStepCommitAsync(4);
-        Assert.Equal(2, commit!.Parts.Count);
-        Assert.Equal(winner.Writer, commit.Parts[1].Writer);
-    }
-
-    [Fact]
     public async Task Save_AfterAGangRestart_SupersedesTheStalePart_AndNeverMixesItIn()
     {
         var store = new InMemoryCheckpointStore();
