@@ -116,6 +116,22 @@ public sealed class CollectiveRestoreTests
     }
 
     [Fact]
+    public async Task Restore_OneStep_NeedsItsStepCommit()
+    {
+        var store = new InMemoryCheckpointStore();
+        var ranks = Ranks(store, 2);
+        await ranks.SaveAllAsync(5);
+        await ranks.SaveAllAsync(10);
+        await store.DeleteAsync(StepCommitKey(10));
+
+        var restored = await ranks[1].RestoreAsync(5, CheckpointTestKit.TempDirectory());
+        var error = await Assert.ThrowsAsync<CheckpointNotFoundException>(() => ranks[1].RestoreAsync(10, CheckpointTestKit.TempDirectory()));
+
+        Assert.Equal(Content(5, 1), File.ReadAllBytes(Path.Combine(restored.Directory!, "shard.bin")));
+        Assert.Contains("no step commit", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task LoadLatest_StepCommittedByAnotherNodeCount_IsAClearError()
     {
         var store = new InMemoryCheckpointStore();
