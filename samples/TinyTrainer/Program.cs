@@ -42,13 +42,16 @@ builder.Logging.SetMinimumLevel(LogLevel.Warning);
 builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
 builder.Services.Configure<ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
 builder.Services.AddSingleton(options);
-builder.Services.AddKonduktorCheckpoints(builder.Configuration).AddS3(builder.Configuration).AddGcs(builder.Configuration);
+builder.Services.AddKonduktorCheckpoints(builder.Configuration).AddS3(builder.Configuration).AddGcs(builder.Configuration)
+    .AddBackgroundSaves(builder.Configuration); // before the trainer: the drain on stop runs after the trainer's own stop
+builder.Services.AddOptions<HostOptions>().Configure<IOptions<ShutdownOptions>>((host, shutdown) => host.ShutdownTimeout = shutdown.Value.GracePeriod);
 builder.Services.AddHostedService<TrainerService>();
 using var host = builder.Build();
 try
 {
     // Resolve now so that a bad variable or option is one clear message and exit code 2, before anything runs.
     host.Services.GetRequiredService<CheckpointManager>();
+    host.Services.GetRequiredService<CheckpointShutdown>();
 }
 catch (Exception e) when (e is CheckpointConfigurationException or OptionsValidationException or CheckpointStorageException
     or InvalidOperationException) // the configuration binder's "cannot convert 'abc' at 'Konduktor:Checkpoints:BufferSize'"

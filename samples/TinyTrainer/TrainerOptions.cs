@@ -9,6 +9,12 @@ namespace TinyTrainer;
 /// <summary>The trainer's settings (configuration section <c>Trainer</c>), read and checked once at start-up.</summary>
 internal sealed record TrainerOptions(int Steps, int CheckpointEvery, int CrashAtStep, int PayloadMiB, int MaxRestarts)
 {
+    /// <summary>Simulated compute per step, in milliseconds (<c>Trainer:StepDelayMs</c>, default 0).</summary>
+    public int StepDelayMs { get; init; }
+
+    /// <summary>Whether periodic saves run in the background (<c>Trainer:BackgroundSaves</c>, default true).</summary>
+    public bool BackgroundSaves { get; init; } = true;
+
     /// <summary>Reads the section; a value that is not allowed names its key, its value and what is allowed.</summary>
     /// <exception cref="CheckpointConfigurationException">A value is not a whole number in its range.</exception>
     public static TrainerOptions Read(IConfiguration configuration) => new(
@@ -16,7 +22,20 @@ internal sealed record TrainerOptions(int Steps, int CheckpointEvery, int CrashA
         CheckpointEvery: Read(configuration, "CheckpointEvery", 5, 1, 1_000_000),
         CrashAtStep: Read(configuration, "CrashAtStep", 12, 0, 1_000_000),
         PayloadMiB: Read(configuration, "PayloadMiB", 0, 0, 65_536),
-        MaxRestarts: Read(configuration, "MaxRestarts", 3, 0, 100));
+        MaxRestarts: Read(configuration, "MaxRestarts", 3, 0, 100))
+    {
+        StepDelayMs = Read(configuration, "StepDelayMs", 0, 0, 600_000),
+        BackgroundSaves = ReadBool(configuration, "BackgroundSaves", true),
+    };
+
+    private static bool ReadBool(IConfiguration configuration, string name, bool defaultValue)
+    {
+        var key = $"Trainer:{name}";
+        var text = configuration[key];
+        return string.IsNullOrWhiteSpace(text) ? defaultValue
+            : bool.TryParse(text.Trim(), out var value) ? value
+            : throw new CheckpointConfigurationException(key, text, "true or false");
+    }
 
     private static int Read(IConfiguration configuration, string name, int defaultValue, int min, int max)
     {

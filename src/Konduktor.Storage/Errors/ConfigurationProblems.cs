@@ -1,28 +1,43 @@
-using System.Globalization;
+using Microsoft.Extensions.Options;
 
 namespace Konduktor.Storage;
 
-/// <summary>Collects configuration problems and reports them all in one exception that names the first key.</summary>
-internal static class ConfigurationProblems
+/// <summary>
+/// Collects every invalid value of an options section, so that one report names them all (as Microsoft.Extensions validators do
+/// with <see cref="ValidateOptionsResultBuilder"/>) instead of one per start-up. In the core, visible to the store packages.
+/// </summary>
+internal sealed class ConfigurationProblems
 {
-    /// <summary>Adds a problem when <paramref name="value"/> lies outside <paramref name="min"/>..<paramref name="max"/>.</summary>
-    public static void CheckRange(List<CheckpointConfigurationException> problems, string key, long value, long min, long max)
+    private readonly List<CheckpointConfigurationException> _problems = [];
+
+    /// <summary>Records that <paramref name="key"/> holds <paramref name="value"/> (<see langword="null"/>: missing), which is not <paramref name="expected"/>.</summary>
+    public void Add(string key, string? value, string expected) => _problems.Add(new CheckpointConfigurationException(key, value, expected));
+
+    /// <summary>Success, or a failure with one message per invalid value.</summary>
+    public ValidateOptionsResult ToResult()
     {
-        if (value < min || value > max)
+        var builder = new ValidateOptionsResultBuilder();
+        foreach (var problem in _problems)
         {
-            problems.Add(new(key, value.ToString(CultureInfo.InvariantCulture), $"a whole number from {min} to {max}"));
+            builder.AddError(problem.Message);
         }
+
+        return builder.Build();
     }
 
-    /// <exception cref="CheckpointConfigurationException">There is a problem: it names the first key and value, its message every problem.</exception>
-    public static void ThrowIfAny(List<CheckpointConfigurationException> problems)
+    /// <summary>Throws when a value is invalid: the exception names the first key and value, and its message every invalid value.</summary>
+    /// <exception cref="CheckpointConfigurationException">A value is invalid.</exception>
+    public void ThrowIfAny()
     {
-        if (problems.Count > 0)
+        if (_problems.Count == 0)
         {
-            var first = problems[0];
-            throw problems.Count == 1
-                ? first
-                : new CheckpointConfigurationException(first.Key, first.Value, first.Expected + string.Concat(problems.Skip(1).Select(p => ". Also " + p.Message.TrimEnd('.'))));
+            return;
         }
+
+        var first = _problems[0];
+        throw _problems.Count == 1
+            ? first
+            : new CheckpointConfigurationException(
+                first.Key, first.Value, first.Expected + string.Concat(_problems.Skip(1).Select(p => ". Also " + p.Message.TrimEnd('.'))));
     }
 }
