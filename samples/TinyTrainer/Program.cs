@@ -1,3 +1,5 @@
+using System.Globalization;
+
 using Konduktor.Storage;
 using Konduktor.Storage.Gcs;
 using Konduktor.Storage.S3;
@@ -44,7 +46,11 @@ builder.Services.Configure<ConsoleLoggerOptions>(o => o.LogToStandardErrorThresh
 builder.Services.AddSingleton(options);
 builder.Services.AddKonduktorCheckpoints(builder.Configuration).AddS3(builder.Configuration).AddGcs(builder.Configuration)
     .AddBackgroundSaves(builder.Configuration); // before the trainer: the drain on stop runs after the trainer's own stop
-builder.Services.AddOptions<HostOptions>().Configure<IOptions<ShutdownOptions>>((host, shutdown) => host.ShutdownTimeout = shutdown.Value.GracePeriod);
+// The host waits for the trainer's stop as long as the grace period (an invalid value is reported below, exit code 2).
+builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout =
+    TimeSpan.TryParse(builder.Configuration[$"{ShutdownOptions.SectionName}:GracePeriod"], CultureInfo.InvariantCulture, out var grace) && grace > TimeSpan.Zero
+        ? grace
+        : new ShutdownOptions().GracePeriod);
 builder.Services.AddHostedService<TrainerService>();
 using var host = builder.Build();
 try

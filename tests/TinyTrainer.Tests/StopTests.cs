@@ -106,6 +106,22 @@ public sealed class StopTests : IDisposable
         Assert.True(File.Exists(StepFolder("bg", 20, "manifest.json")), "the final drain committed the last background save");
     }
 
+    [Fact]
+    public async Task LocalMode_CtrlC_StopsThePodTheSameWayAndTheLauncherReportsIt()
+    {
+        using var launcher = new StoppableTrainer(_temp.Path, new Dictionary<string, string>(), "--Trainer:StepDelayMs=300", "--Trainer:CrashAtStep=0");
+        await launcher.WaitForLineAsync(l => l.StartsWith("[pod attempt 0] saved step 5", StringComparison.Ordinal), TimeSpan.FromSeconds(60));
+
+        launcher.Signal(2);
+        var stopped = await launcher.WaitAsync(GracePeriod);
+
+        Assert.True(stopped.ExitCode == 143, stopped.ToString());
+        Assert.Contains(stopped.StdoutLines, l => l.StartsWith("[local konduktor] pod attempt 0 stopped by a signal (exit code 143)", StringComparison.Ordinal));
+        Assert.DoesNotContain(stopped.StdoutLines, l => l.StartsWith("[pod attempt 1]", StringComparison.Ordinal));
+        var report = StoppableTrainer.LastLine(stopped, "STOPPED ");
+        Assert.Equal(report.GetProperty("step").GetInt64(), report.GetProperty("savedStep").GetInt64());
+    }
+
     private Dictionary<string, string> Pod(string job, params (string Name, string Value)[] extra)
     {
         var environment = new Dictionary<string, string>

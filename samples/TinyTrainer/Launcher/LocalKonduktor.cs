@@ -15,7 +15,12 @@ internal static class LocalKonduktor
     /// <summary>The pod program's exit code for a configuration or environment error: restarting cannot help.</summary>
     private const int ConfigurationErrorExitCode = 2;
 
+    /// <summary>The pod program's exit code after SIGTERM or SIGINT: stopped (a preemption), not failed.</summary>
+    private const int StoppedExitCode = 143;
+
     private static readonly Lock ConsoleGate = new();
+
+    private static readonly PodStopSignals Signals = new();
 
     public static async Task<int> RunAsync(string[] args, int maxRestarts)
     {
@@ -30,6 +35,12 @@ internal static class LocalKonduktor
             if (exitCode == 0)
             {
                 Console.WriteLine($"{Prefix}pod attempt {attempt} succeeded; job {jobName} finished after {attempt} restart(s) in {started.Elapsed.TotalSeconds:F1} s");
+                break;
+            }
+
+            if (exitCode == StoppedExitCode || Signals.Stopping)
+            {
+                Console.WriteLine($"{Prefix}pod attempt {attempt} stopped by a signal (exit code {exitCode}): job {jobName} stopped; a restart resumes from its saved step");
                 break;
             }
 
@@ -52,7 +63,7 @@ internal static class LocalKonduktor
         return exitCode;
     }
 
-    /// <summary>Runs one pod attempt, streaming its output with a prefix; its RESULT line is held back for the end.</summary>
+    /// <summary>Runs one pod attempt, streaming its output with a prefix; its RESULT or STOPPED line is held back for the end.</summary>
     private static async Task<(int ExitCode, string? Result)> RunPodAsync(string jobName, int attempt, string[] args)
     {
         var start = new ProcessStartInfo(Environment.ProcessPath ?? throw new InvalidOperationException("The path of this executable is unknown."))
@@ -88,7 +99,7 @@ internal static class LocalKonduktor
                 return;
             }
 
-            if (e.Data.StartsWith("RESULT ", StringComparison.Ordinal))
+            if (e.Data.StartsWith("RESULT ", StringComparison.Ordinal) || e.Data.StartsWith("STOPPED ", StringComparison.Ordinal))
             {
                 result = e.Data;
                 return;
@@ -111,9 +122,11 @@ internal static class LocalKonduktor
         };
 
         process.Start();
+        Signals.Watch(process);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         await process.WaitForExitAsync();
+        Signals.Watch(null);
 
         return (process.ExitCode, result);
     }

@@ -11,6 +11,8 @@ internal sealed class StagingArea : IDisposable
     /// <summary>The size of one memory chunk.</summary>
     public const int ChunkSize = 1024 * 1024;
 
+    private const string FolderPrefix = "konduktor-staging-";
+
     private readonly Lock _gate = new();
     private readonly ArrayPool<byte> _pool;
     private readonly long _memoryLimit;
@@ -107,7 +109,8 @@ internal sealed class StagingArea : IDisposable
         {
             if (_folder is null)
             {
-                _folder = Path.Combine(_parent, $"konduktor-staging-{Environment.ProcessId}-{Guid.NewGuid():N}");
+                RemoveOrphans(_parent);
+                _folder = Path.Combine(_parent, $"{FolderPrefix}{Environment.ProcessId}-{Guid.NewGuid():N}");
                 Directory.CreateDirectory(_folder);
             }
 
@@ -131,12 +134,35 @@ internal sealed class StagingArea : IDisposable
             {
                 Directory.Delete(folder, recursive: true);
             }
-            catch (IOException)
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                // Best effort: it lives under a temporary directory, which pods lose anyway.
+                // Best effort: the next saver removes it (its process is gone), and pods lose it anyway.
             }
-            catch (UnauthorizedAccessException)
+        }
+    }
+
+    /// <summary>Removes the staging folders of processes that no longer run (killed before they could clean up).</summary>
+    private static void RemoveOrphans(string parent)
+    {
+        if (!OperatingSystem.IsLinux() || !Directory.Exists(parent))
+        {
+            return;
+        }
+
+        foreach (var folder in Directory.EnumerateDirectories(parent, FolderPrefix + "*"))
+        {
+            var name = Path.GetFileName(folder).AsSpan(FolderPrefix.Length);
+            var dash = name.IndexOf('-');
+            if (dash > 0 && int.TryParse(name[..dash], System.Globalization.CultureInfo.InvariantCulture, out var pid) && !Directory.Exists($"/proc/{pid}"))
             {
+                try
+                {
+                    Directory.Delete(folder, recursive: true);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    // Another process may be removing it too; what stays goes with the pod.
+                }
             }
         }
     }

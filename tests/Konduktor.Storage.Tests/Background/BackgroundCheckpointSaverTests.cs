@@ -152,6 +152,24 @@ public sealed class BackgroundCheckpointSaverTests : IDisposable
         Assert.DoesNotContain(await manager.ListAsync(), c => c.Manifest is not null);
     }
 
+    [Fact]
+    public async Task Staging_FolderOfAKilledProcess_IsRemovedAndOwnFolderGoesOnDispose()
+    {
+        var staging = Path.Combine(_temp, "staging");
+        var orphan = Path.Combine(staging, "konduktor-staging-999999999-0123");
+        Directory.CreateDirectory(orphan);
+        File.WriteAllBytes(Path.Combine(orphan, "00000001.part"), new byte[10]);
+        var manager = CheckpointTestKit.Manager(new InMemoryCheckpointStore());
+        var saver = new BackgroundCheckpointSaver(manager, Options(memoryMiB: 0, diskMiB: 4));
+
+        await (await saver.SaveAsync(1, Files(1))).Durable;
+        Assert.False(Directory.Exists(orphan));
+        Assert.Single(Directory.GetDirectories(staging));
+        await saver.DisposeAsync();
+
+        Assert.Empty(Directory.GetDirectories(staging));
+    }
+
     [Theory]
     [InlineData(0, 512, 100, "Konduktor:Checkpoints:Background:MaxInFlight = '0'")]
     [InlineData(1, -1, 100, "Konduktor:Checkpoints:Background:MemoryLimitMiB = '-1'")]
