@@ -44,8 +44,9 @@ builder.Logging.SetMinimumLevel(LogLevel.Warning);
 builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
 builder.Services.Configure<ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
 builder.Services.AddSingleton(options);
+// Background saves are registered before the trainer, so the drain on stop runs after the trainer's own stop.
 builder.Services.AddKonduktorCheckpoints(builder.Configuration).AddS3(builder.Configuration).AddGcs(builder.Configuration)
-    .AddBackgroundSaves(builder.Configuration); // before the trainer: the drain on stop runs after the trainer's own stop
+    .AddBackgroundSaves(builder.Configuration);
 // The host waits for the trainer's stop as long as the grace period (an invalid value is reported below, exit code 2).
 builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout =
     TimeSpan.TryParse(builder.Configuration[$"{ShutdownOptions.SectionName}:GracePeriod"], CultureInfo.InvariantCulture, out var grace) && grace > TimeSpan.Zero

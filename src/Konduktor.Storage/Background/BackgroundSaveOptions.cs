@@ -16,9 +16,10 @@ public sealed class BackgroundSaveOptions
 
     /// <summary>
     /// Memory for captured content, shared by the saves in flight, in MiB (0 to 1048576; 0 stages everything on disk).
-    /// Content beyond it goes to <see cref="StagingDirectory"/>. Default: 512.
+    /// Content beyond it goes to <see cref="StagingDirectory"/>, so a checkpoint of any size costs at most this much memory
+    /// (plus the store's upload buffers). Default: 64.
     /// </summary>
-    public int MemoryLimitMiB { get; set; } = 512;
+    public int MemoryLimitMiB { get; set; } = 64;
 
     /// <summary>
     /// Disk space for captured content beyond <see cref="MemoryLimitMiB"/>, shared by the saves in flight, in MiB
