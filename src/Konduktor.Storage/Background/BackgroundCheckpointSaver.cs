@@ -39,7 +39,7 @@ public sealed class BackgroundCheckpointSaver : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(manager);
         Manager = manager;
         Options = options ?? new BackgroundSaveOptions();
-        BackgroundSaveOptionsValidator.ThrowIfInvalid(Options);
+        BackgroundSavesValidator.ThrowIfInvalid(Options);
         _logger = (ILogger?)logger ?? NullLogger.Instance;
         _slots = new SemaphoreSlim(Options.MaxInFlight, Options.MaxInFlight);
         Staging = new StagingArea(Options);
@@ -230,7 +230,7 @@ public sealed class BackgroundCheckpointSaver : IAsyncDisposable
         var abandoned = inFlight.Where(f => !f.Save.Durable.IsCompletedSuccessfully).Select(f => f.Save.Step).ToList();
         foreach (var step in abandoned)
         {
-            BackgroundLog.Abandoned(_logger, step, reason);
+            Log.Abandoned(_logger, step, reason);
         }
 
         return abandoned;
@@ -259,7 +259,7 @@ public sealed class BackgroundCheckpointSaver : IAsyncDisposable
         lock (_gate)
         {
             _newestCaptured = Math.Max(_newestCaptured ?? save.Step, save.Step);
-            BackgroundLog.Captured(_logger, save.Step, save.CapturedBytes, Staging.MemoryBytes, save.BlockedTime.TotalSeconds);
+            Log.Captured(_logger, save.Step, save.CapturedBytes, Staging.MemoryBytes, save.BlockedTime.TotalSeconds);
             BackgroundTelemetry.Blocked.Record(save.BlockedTime.TotalSeconds);
 
             // Registered under the lock before it runs, so a flush right after the hand-over waits for it.
@@ -311,7 +311,7 @@ public sealed class BackgroundCheckpointSaver : IAsyncDisposable
             }
 
             BackgroundTelemetry.NotDurable.Record(seconds);
-            BackgroundLog.Durable(_logger, save.Step, seconds);
+            Log.Durable(_logger, save.Step, seconds);
             save.Complete(manifest);
         }
         catch (Exception e)
@@ -321,7 +321,7 @@ public sealed class BackgroundCheckpointSaver : IAsyncDisposable
             BackgroundTelemetry.Failures.Add(1, new KeyValuePair<string, object?>("outcome", abandoned ? "abandoned" : "failed"));
             if (!abandoned)
             {
-                BackgroundLog.Failed(_logger, e, save.Step);
+                Log.Failed(_logger, e, save.Step);
                 lock (_gate)
                 {
                     _failures.Enqueue(failure);

@@ -6,8 +6,6 @@ namespace Konduktor.Storage;
 /// </summary>
 internal sealed class StagedFile : IAsyncDisposable
 {
-    private const int EXDEV = 18;
-
     private readonly StagingArea _staging;
     private readonly List<byte[]> _chunks = [];
     private int _lastChunkLength = StagingArea.ChunkSize;
@@ -56,7 +54,7 @@ internal sealed class StagedFile : IAsyncDisposable
                 {
                     File.Delete(target); // the file changed between opening and linking: copy what was opened instead
                 }
-                else if (error != EXDEV && error != 1 /* EPERM: links not allowed here */)
+                else if (error is not (Posix.EXDEV or Posix.EPERM or Posix.EOPNOTSUPP))
                 {
                     throw FileSystemNative.Error(error, "link the file to be saved into staging at", target);
                 }
@@ -256,27 +254,13 @@ internal sealed class StagedFile : IAsyncDisposable
     }
 
     /// <summary>Reads the memory chunks, then the staging file.</summary>
-    private sealed class StagedReadStream(StagedFile file) : Stream
+    private sealed class StagedReadStream(StagedFile file) : ReadOnlyStream
     {
         private int _chunk;
         private int _offset;
         private FileStream? _spill;
 
-        public override bool CanRead => true;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => false;
-
         public override long Length => file.Length;
-
-        public override long Position
-        {
-            get => throw new NotSupportedException();
-            set => throw new NotSupportedException();
-        }
-
-        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
         public override int Read(Span<byte> buffer)
         {
@@ -291,19 +275,6 @@ internal sealed class StagedFile : IAsyncDisposable
                 ? n
                 : OpenSpill() is { } spill ? await spill.ReadAsync(buffer, cancellationToken).ConfigureAwait(false) : 0;
         }
-
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-        public override void Flush()
-        {
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
         protected override void Dispose(bool disposing)
         {

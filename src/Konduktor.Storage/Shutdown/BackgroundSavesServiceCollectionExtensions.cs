@@ -1,8 +1,8 @@
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+
+using IConfiguration = Microsoft.Extensions.Configuration.IConfiguration;
 
 namespace Konduktor.Storage;
 
@@ -31,16 +31,16 @@ public static class BackgroundSavesServiceCollectionExtensions
             shutdown.Bind(configuration.GetSection(ShutdownOptions.SectionName));
         }
 
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<BackgroundSaveOptions>, BackgroundSaveOptionsValidator>());
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ShutdownOptions>, ShutdownOptionsValidator>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<BackgroundSaveOptions>, BackgroundSavesValidator>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ShutdownOptions>, BackgroundSavesValidator>());
         services.TryAddSingleton(sp => new BackgroundCheckpointSaver(
             sp.GetRequiredService<CheckpointManager>(),
             sp.GetRequiredService<IOptions<BackgroundSaveOptions>>().Value,
-            sp.GetService<ILogger<BackgroundCheckpointSaver>>()));
+            sp.GetService<Microsoft.Extensions.Logging.ILogger<BackgroundCheckpointSaver>>()));
         services.TryAddSingleton(sp => new CheckpointShutdown(
             sp.GetRequiredService<BackgroundCheckpointSaver>(),
             sp.GetRequiredService<IOptions<ShutdownOptions>>().Value,
-            sp.GetService<ILogger<CheckpointShutdown>>(),
+            sp.GetService<Microsoft.Extensions.Logging.ILogger<CheckpointShutdown>>(),
             sp.GetService<TimeProvider>()));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<Microsoft.Extensions.Hosting.IHostedService, CheckpointShutdownService>());
         return builder;

@@ -35,7 +35,7 @@ public sealed class CheckpointShutdown : IDisposable
         ArgumentNullException.ThrowIfNull(saver);
         Saver = saver;
         Options = options ?? new ShutdownOptions();
-        ShutdownOptionsValidator.ThrowIfInvalid(Options);
+        BackgroundSavesValidator.ThrowIfInvalid(Options);
         _logger = (ILogger?)logger ?? NullLogger.Instance;
         _time = timeProvider ?? TimeProvider.System;
     }
@@ -81,7 +81,7 @@ public sealed class CheckpointShutdown : IDisposable
             _deadline = _time.GetUtcNow() + Options.Budget;
         }
 
-        BackgroundLog.StopBegan(_logger, reason, Options.Budget.TotalSeconds);
+        Log.StopBegan(_logger, reason, Options.Budget.TotalSeconds);
         _stopping.Cancel();
     }
 
@@ -150,17 +150,17 @@ public sealed class CheckpointShutdown : IDisposable
         {
             if (newest >= s)
             {
-                BackgroundLog.EmergencySaveSkipped(_logger, s, newest.Value);
+                Log.EmergencySaveSkipped(_logger, s, newest.Value);
             }
             else
             {
                 emergencyStep = s;
-                BackgroundLog.EmergencySave(_logger, s, Remaining.TotalSeconds);
+                Log.EmergencySave(_logger, s, Remaining.TotalSeconds);
                 emergency = await TryEmergencySaveAsync(s, capture, metadata, failures, budget.Token).ConfigureAwait(false);
             }
         }
 
-        BackgroundLog.Draining(_logger, Saver.InFlight, Remaining.TotalSeconds);
+        Log.Draining(_logger, Saver.InFlight, Remaining.TotalSeconds);
         while (true)
         {
             try
@@ -212,7 +212,7 @@ public sealed class CheckpointShutdown : IDisposable
         }
         catch (OperationCanceledException) when (budget.IsCancellationRequested)
         {
-            BackgroundLog.Abandoned(_logger, step, "the shutdown budget ran out before it was captured");
+            Log.Abandoned(_logger, step, "the shutdown budget ran out before it was captured");
             return null;
         }
     }

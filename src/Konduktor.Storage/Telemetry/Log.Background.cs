@@ -2,8 +2,8 @@ using Microsoft.Extensions.Logging;
 
 namespace Konduktor.Storage;
 
-/// <summary>Log messages of background saves and shutdown (event ids 1900–1949).</summary>
-internal static partial class BackgroundLog
+/// <remarks>Background saves and shutdown: event ids 1900–1949.</remarks>
+internal static partial class Log
 {
     [LoggerMessage(1900, LogLevel.Debug, "Step {Step} captured for a background save ({Bytes} bytes, {MemoryBytes} in memory) after {BlockedSeconds:F3} s blocked.")]
     public static partial void Captured(ILogger logger, long step, long bytes, long memoryBytes, double blockedSeconds);
