@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
+
 namespace Konduktor.Storage.Tests;
 
 public sealed class BackgroundCheckpointSaverTests : IDisposable
@@ -168,6 +170,26 @@ public sealed class BackgroundCheckpointSaverTests : IDisposable
         await saver.DisposeAsync();
 
         Assert.Empty(Directory.GetDirectories(staging));
+    }
+
+    [Fact]
+    public async Task Metrics_SaveAndFailure_RecordBlockedNotDurableAndFailures()
+    {
+        using var blocked = new MetricCollector<double>(null, StorageTelemetry.Name, "konduktor.storage.background.blocked");
+        using var notDurable = new MetricCollector<double>(null, StorageTelemetry.Name, "konduktor.storage.background.not_durable");
+        using var failures = new MetricCollector<long>(null, StorageTelemetry.Name, "konduktor.storage.background.failures");
+        var store = new HeldUploadStore(new InMemoryCheckpointStore()) { DenyFromStep = 2 };
+        await using var saver = new BackgroundCheckpointSaver(CheckpointTestKit.Manager(store), Options());
+
+        var saved = await saver.SaveAsync(1, Files(1));
+        await saved.Durable;
+        await (await saver.SaveAsync(2, Files(2))).Durable.ContinueWith(_ => { }, TaskScheduler.Default);
+        await Assert.ThrowsAsync<BackgroundSaveException>(() => saver.FlushAsync());
+
+        Assert.Contains(blocked.GetMeasurementSnapshot(), m => m.Value >= 0);
+        Assert.Contains(notDurable.GetMeasurementSnapshot(), m => m.Value > 0);
+        Assert.Contains(failures.GetMeasurementSnapshot(), m => m.Value == 1 && Equals(m.Tags["outcome"], "failed"));
+        Assert.True(saved.BlockedTime > TimeSpan.Zero);
     }
 
     [Theory]
