@@ -139,25 +139,6 @@ public sealed class CheckpointShutdownTests : IDisposable
         Assert.Equal(TimeSpan.Zero, shutdown.Remaining);
     }
 
-    [Fact]
-    public async Task HandleSignals_Sigterm_StartsTheStopInsteadOfEndingTheProcess()
-    {
-        var saver = new BackgroundCheckpointSaver(CheckpointTestKit.Manager(new InMemoryCheckpointStore()), Options());
-        using var shutdown = new CheckpointShutdown(saver);
-        using var signals = shutdown.HandleSignals();
-        var stopped = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        using var registration = shutdown.Stopping.Register(() => stopped.TrySetResult());
-
-        Assert.Equal(0, Kill(Environment.ProcessId, 15));
-        await stopped.Task.WaitAsync(TimeSpan.FromSeconds(10));
-
-        Assert.True(shutdown.IsStopping);
-        Assert.True(shutdown.Remaining > TimeSpan.FromSeconds(20));
-    }
-
-    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
-    private static extern int Kill(int pid, int signal);
-
     private static Dictionary<string, Stream> File(int step) => new() { ["model.bin"] = new MemoryStream(CheckpointTestKit.Bytes(1000 + step, step)) };
 
     private BackgroundSaveOptions Options() => new() { StagingDirectory = Path.Combine(_temp, "staging") };
