@@ -1,19 +1,22 @@
 #!/usr/bin/env bash
 # Runs the benchmarks against a throw-away RadosGW of its own (never part of eng/test.sh).
 #
-#   eng/bench.sh [--quick]
+#   eng/bench.sh [--quick | --background-only]
 #
 # Installs RadosGW when missing (eng/rgw/rgw.sh install), starts one on loopback, runs the checksum quick mode and the
-# transfers mode (bench/README.md), and always stops the server. --quick: small sizes, 2 rounds (under 2 minutes).
+# transfers mode (bench/README.md), then the background-saves case, and always stops the server. --quick: small sizes,
+# 2 rounds (under 2 minutes). --background-only: only the background-saves case (1 GiB, 3 rounds; 4 GiB of RadosGW memory).
 # Objects live in RAM (memstore): RGW_MEMSTORE_BYTES defaults to 3 GiB (--quick) or 14 GiB (the 4 GiB case runs twice: a first run, then the timed one); deleted objects are
 # garbage-collected between rounds with `radosgw-admin gc process --include-all`. BENCH_ROUNDS overrides the rounds (5; quick 2).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 quick=()
+background_only=0
 [ "${1:-}" = "--quick" ] && quick=(--quick)
+[ "${1:-}" = "--background-only" ] && background_only=1
 
-export RGW_MEMSTORE_BYTES=${RGW_MEMSTORE_BYTES:-$(( (${#quick[@]} ? 3 : 14) * 1024 * 1024 * 1024 ))}
+export RGW_MEMSTORE_BYTES=${RGW_MEMSTORE_BYTES:-$(( (${#quick[@]} ? 3 : background_only ? 4 : 14) * 1024 * 1024 * 1024 ))}
 rgw_dir=$(mktemp -d "${TMPDIR:-/tmp}/kbench-rgw.XXXXXX")
 rmdir "$rgw_dir"
 work=$(mktemp -d "${TMPDIR:-/tmp}/kbench-work.XXXXXX")
@@ -35,6 +38,15 @@ echo "bench.sh: RadosGW at $RGW_ENDPOINT (memstore $((RGW_MEMSTORE_BYTES >> 30))
 dotnet build bench/Konduktor.Storage.Benchmarks -c Release -v q -nologo >&2
 bench=(dotnet run -c Release --no-build --project bench/Konduktor.Storage.Benchmarks --)
 
+# Background saves: the training loop's blocked time per save, background vs synchronous (docs in bench/README.md).
+background=("${bench[@]}" background --endpoint "$RGW_ENDPOINT" --access-key "$RGW_ACCESS_KEY" --secret-key "$RGW_SECRET_KEY" \
+  --size-mib "$( [ ${#quick[@]} -eq 0 ] && echo 1024 || echo 128 )" \
+  --gc-command "radosgw-admin --conf '$rgw_dir/ceph.conf' gc process --include-all >/dev/null 2>&1")
+if [ "$background_only" -eq 1 ]; then
+  "${background[@]}"
+  exit 0
+fi
+
 if [ ${#quick[@]} -eq 0 ]; then
   "${bench[@]}" checksum
 else
@@ -44,3 +56,4 @@ rounds=()
 [ -n "${BENCH_ROUNDS:-}" ] && rounds=(--rounds "$BENCH_ROUNDS")
 "${bench[@]}" transfers "${quick[@]}" "${rounds[@]}" --endpoint "$RGW_ENDPOINT" --access-key "$RGW_ACCESS_KEY" --secret-key "$RGW_SECRET_KEY" --server-pids "$RGW_PIDS" \
   --work "$work/transfers" --gc-command "radosgw-admin --conf '$rgw_dir/ceph.conf' gc process --include-all >/dev/null 2>&1"
+"${background[@]}"

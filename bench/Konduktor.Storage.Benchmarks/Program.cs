@@ -3,8 +3,8 @@ using BenchmarkDotNet.Running;
 using Konduktor.Storage.Benchmarks;
 
 // "checksum": the quick throughput check with a pass/fail threshold; "transfers": library vs aws s3 cp vs raw SDK vs cp
-// (see bench/README.md); "transfer-worker": one measured transfer, started by "transfers"; anything else goes to
-// BenchmarkDotNet.
+// (see bench/README.md); "background": blocked time of background vs synchronous saves; "transfer-worker": one measured
+// transfer, started by "transfers"; anything else goes to BenchmarkDotNet.
 if (args is ["checksum", ..])
 {
     return ChecksumQuickRun.Run();
@@ -13,6 +13,11 @@ if (args is ["checksum", ..])
 if (args is ["transfers", ..])
 {
     return await TransfersRun.RunAsync(args);
+}
+
+if (args is ["background", ..])
+{
+    return await BackgroundSaveRun.RunAsync(args);
 }
 
 if (args is ["transfer-worker", _, ..])

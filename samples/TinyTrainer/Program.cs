@@ -1,3 +1,5 @@
+using System.Globalization;
+
 using Konduktor.Storage;
 using Konduktor.Storage.Gcs;
 using Konduktor.Storage.S3;
@@ -45,13 +47,21 @@ builder.Logging.SetMinimumLevel(LogLevel.Warning);
 builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
 builder.Services.Configure<ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
 builder.Services.AddSingleton(options);
-builder.Services.AddKonduktorCheckpoints(builder.Configuration).AddS3(builder.Configuration).AddGcs(builder.Configuration);
+// Background saves are registered before the trainer, so the drain on stop runs after the trainer's own stop.
+builder.Services.AddKonduktorCheckpoints(builder.Configuration).AddS3(builder.Configuration).AddGcs(builder.Configuration)
+    .AddBackgroundSaves(builder.Configuration);
+// The host waits for the trainer's stop as long as the grace period (an invalid value is reported below, exit code 2).
+builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout =
+    TimeSpan.TryParse(builder.Configuration[$"{ShutdownOptions.SectionName}:GracePeriod"], CultureInfo.InvariantCulture, out var grace) && grace > TimeSpan.Zero
+        ? grace
+        : new ShutdownOptions().GracePeriod);
 builder.Services.AddHostedService<TrainerService>();
 using var host = builder.Build();
 try
 {
     // Resolve now so that a bad variable or option is one clear message and exit code 2, before anything runs.
     host.Services.GetRequiredService<CheckpointManager>();
+    host.Services.GetRequiredService<CheckpointShutdown>();
 }
 catch (Exception e) when (e is CheckpointConfigurationException or OptionsValidationException or CheckpointStorageException
     or InvalidOperationException) // the configuration binder's "cannot convert 'abc' at 'Konduktor:Checkpoints:BufferSize'"

@@ -11,6 +11,12 @@ namespace TinyTrainer;
 /// <c>MASTER_PORT</c> is not set) serve multi-node training.</remarks>
 internal sealed record TrainerOptions(int Steps, int CheckpointEvery, int CrashAtStep, int PayloadMiB, int MaxRestarts, int Nodes = 1, int MasterPort = 29500)
 {
+    /// <summary>Simulated compute per step, in milliseconds (<c>Trainer:StepDelayMs</c>, default 0).</summary>
+    public int StepDelayMs { get; init; }
+
+    /// <summary>Whether periodic saves run in the background (<c>Trainer:BackgroundSaves</c>, default true).</summary>
+    public bool BackgroundSaves { get; init; } = true;
+
     /// <summary>Reads the section; a value that is not allowed names its key, its value and what is allowed.</summary>
     /// <exception cref="CheckpointConfigurationException">A value is not a whole number in its range.</exception>
     public static TrainerOptions Read(IConfiguration configuration) => new(
@@ -20,7 +26,20 @@ internal sealed record TrainerOptions(int Steps, int CheckpointEvery, int CrashA
         PayloadMiB: Read(configuration, "PayloadMiB", 0, 0, 65_536),
         MaxRestarts: Read(configuration, "MaxRestarts", 3, 0, 100),
         Nodes: Read(configuration, "Nodes", 1, 1, 64),
-        MasterPort: Read(configuration, "MasterPort", 29500, 1, 65535));
+        MasterPort: Read(configuration, "MasterPort", 29500, 1, 65535))
+    {
+        StepDelayMs = Read(configuration, "StepDelayMs", 0, 0, 600_000),
+        BackgroundSaves = ReadBool(configuration, "BackgroundSaves", true),
+    };
+
+    private static bool ReadBool(IConfiguration configuration, string name, bool defaultValue)
+    {
+        var key = $"Trainer:{name}";
+        var text = configuration[key];
+        return string.IsNullOrWhiteSpace(text) ? defaultValue
+            : bool.TryParse(text.Trim(), out var value) ? value
+            : throw new CheckpointConfigurationException(key, text, "true or false");
+    }
 
     private static int Read(IConfiguration configuration, string name, int defaultValue, int min, int max)
     {

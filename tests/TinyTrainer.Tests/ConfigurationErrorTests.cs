@@ -16,6 +16,10 @@ public sealed class ConfigurationErrorTests : IDisposable
     [InlineData(new[] { "Trainer__Steps=-1" }, "Trainer:Steps", "-1")]
     [InlineData(new[] { "Trainer__CheckpointEvery=0" }, "Trainer:CheckpointEvery", "0")]
     [InlineData(new[] { "Trainer__PayloadMiB=lots" }, "Trainer:PayloadMiB", "lots")]
+    [InlineData(new[] { "Trainer__BackgroundSaves=maybe" }, "Trainer:BackgroundSaves", "maybe")]
+    [InlineData(new[] { "Trainer__StepDelayMs=-5" }, "Trainer:StepDelayMs", "-5")]
+    [InlineData(new[] { "Konduktor__Checkpoints__Background__MaxInFlight=0" }, "Konduktor:Checkpoints:Background:MaxInFlight", "0")]
+    [InlineData(new[] { "Konduktor__Shutdown__Margin=00:01:00" }, "Konduktor:Shutdown:Margin", "00:01:00")]
     public async Task Run_InvalidInput_ExitsWith2NamingKeyAndValue(string[] assignments, string key, string value)
     {
         var environment = new Dictionary<string, string>

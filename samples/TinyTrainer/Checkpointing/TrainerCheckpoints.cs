@@ -22,20 +22,46 @@ internal static class TrainerCheckpoints
         CheckpointManager manager, TrainingState state, double loss, int payloadMiB, CancellationToken cancellationToken)
     {
         await using var save = await manager.BeginSaveAsync(state.Step, cancellationToken: cancellationToken);
+        await AddFilesAsync((name, write, ct) => save.AddFileAsync(name, write, ct), state, payloadMiB, cancellationToken);
+        return await save.CommitAsync(Metadata(loss), cancellationToken);
+    }
+
+    /// <summary>
+    /// Saves the state in the background: returns once the files are captured (the training may change the state right
+    /// after); the upload and the commit go on behind. A failure of an earlier background save is thrown here.
+    /// </summary>
+    public static async Task<BackgroundSave> SaveInBackgroundAsync(
+        BackgroundCheckpointSaver saver, TrainingState state, double loss, int payloadMiB, CancellationToken cancellationToken)
+    {
+        await using var save = await saver.BeginSaveAsync(state.Step, cancellationToken);
+        await CaptureAsync(save, state, payloadMiB, cancellationToken);
+        await save.CommitAsync(Metadata(loss), cancellationToken);
+        return save;
+    }
+
+    /// <summary>Captures the state's files into a background save (also what the emergency save at SIGTERM captures).</summary>
+    public static Task CaptureAsync(BackgroundSave save, TrainingState state, int payloadMiB, CancellationToken cancellationToken) =>
+        AddFilesAsync((name, write, ct) => save.AddFileAsync(name, write, ct), state, payloadMiB, cancellationToken);
+
+    public static Dictionary<string, string> Metadata(double? loss) =>
+        loss is { } value ? new() { ["loss"] = value.ToString("R", CultureInfo.InvariantCulture) } : [];
+
+    /// <summary>The checkpoint's files, whatever kind of save they go into.</summary>
+    private static async Task AddFilesAsync(
+        Func<string, Func<Stream, CancellationToken, Task>, CancellationToken, Task> add, TrainingState state, int payloadMiB, CancellationToken cancellationToken)
+    {
         var weights = TrainingState.ToBytes(state.Model.Parameters);
         var momentum = TrainingState.ToBytes(state.Optimizer.Velocity);
-        await save.AddFileAsync(WeightsFile, (stream, ct) => stream.WriteAsync(weights, ct).AsTask(), cancellationToken);
-        await save.AddFileAsync(MomentumFile, (stream, ct) => stream.WriteAsync(momentum, ct).AsTask(), cancellationToken);
+        await add(WeightsFile, (stream, ct) => stream.WriteAsync(weights, ct).AsTask(), cancellationToken);
+        await add(MomentumFile, (stream, ct) => stream.WriteAsync(momentum, ct).AsTask(), cancellationToken);
         var trainer = new TrainerStateFile(state.Step, state.Random.State);
-        await save.AddFileAsync(StateFile, (stream, ct) => JsonSerializer.SerializeAsync(stream, trainer, SampleJson.Default.TrainerStateFile, ct), cancellationToken);
+        await add(StateFile, (stream, ct) => JsonSerializer.SerializeAsync(stream, trainer, SampleJson.Default.TrainerStateFile, ct), cancellationToken);
         if (payloadMiB > 0)
         {
             // Streamed chunk by chunk: a large model never has to fit in memory.
-            await save.AddFileAsync(Payload.FileName, (stream, ct) => Payload.WriteAsync(stream, state.Step, payloadMiB * (long)Payload.ChunkSize, ct), cancellationToken);
+            var step = state.Step;
+            await add(Payload.FileName, (stream, ct) => Payload.WriteAsync(stream, step, payloadMiB * (long)Payload.ChunkSize, ct), cancellationToken);
         }
-
-        var metadata = new Dictionary<string, string> { ["loss"] = loss.ToString("R", CultureInfo.InvariantCulture) };
-        return await save.CommitAsync(metadata, cancellationToken);
     }
 
     /// <summary>

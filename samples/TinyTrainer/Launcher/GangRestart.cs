@@ -30,7 +30,9 @@ internal static class GangRestart
             var pods = Enumerable.Range(0, nodes).Select(async rank =>
             {
                 var outcome = await LocalKonduktor.RunPodAsync(jobName, attempt, args, new GangPod(rank, nodes, masterPort, Crashes: rank == nodes - 1), gang.Token);
-                if (outcome.ExitCode != 0 && !gang.IsCancellationRequested && Interlocked.CompareExchange(ref firstFailure, rank, -1) == -1)
+                // A pod stopped by a signal (each one gets it) is not a failure: the others finish their own stop.
+                var stopped = outcome.ExitCode == LocalKonduktor.StoppedExitCode || LocalKonduktor.Stopping;
+                if (outcome.ExitCode != 0 && !stopped && !gang.IsCancellationRequested && Interlocked.CompareExchange(ref firstFailure, rank, -1) == -1)
                 {
                     Console.WriteLine($"{Prefix}pod rank {rank} (attempt {attempt}) failed with exit code {outcome.ExitCode}: stopping the other pods");
                     await gang.CancelAsync();
@@ -49,6 +51,17 @@ internal static class GangRestart
                 }
 
                 return 0;
+            }
+
+            if (firstFailure < 0 && (LocalKonduktor.Stopping || outcomes.Any(o => o.ExitCode == LocalKonduktor.StoppedExitCode)))
+            {
+                Console.WriteLine($"{Prefix}the pods of attempt {attempt} were stopped by a signal: job {jobName} stopped; a restart resumes from its saved step");
+                for (var rank = 0; rank < nodes; rank++)
+                {
+                    Console.WriteLine($"[rank {rank}] {outcomes[rank].Result}");
+                }
+
+                return LocalKonduktor.StoppedExitCode;
             }
 
             var failed = Math.Max(firstFailure, 0);

@@ -15,7 +15,15 @@ internal static class LocalKonduktor
     /// <summary>The pod program's exit code for a configuration or environment error: restarting cannot help.</summary>
     private const int ConfigurationErrorExitCode = 2;
 
+    /// <summary>The pod program's exit code after SIGTERM or SIGINT: stopped (a preemption), not failed.</summary>
+    internal const int StoppedExitCode = 143;
+
     private static readonly Lock ConsoleGate = new();
+
+    private static readonly PodStopSignals Signals = new();
+
+    /// <summary>Whether Ctrl-C or SIGTERM asked the launcher to stop its pods.</summary>
+    internal static bool Stopping => Signals.Stopping;
 
     public static async Task<int> RunAsync(string[] args, int maxRestarts)
     {
@@ -30,6 +38,12 @@ internal static class LocalKonduktor
             if (exitCode == 0)
             {
                 Console.WriteLine($"{Prefix}pod attempt {attempt} succeeded; job {jobName} finished after {attempt} restart(s) in {started.Elapsed.TotalSeconds:F1} s");
+                break;
+            }
+
+            if (exitCode == StoppedExitCode || Signals.Stopping)
+            {
+                Console.WriteLine($"{Prefix}pod attempt {attempt} stopped by a signal (exit code {exitCode}): job {jobName} stopped; a restart resumes from its saved step");
                 break;
             }
 
@@ -53,7 +67,7 @@ internal static class LocalKonduktor
     }
 
     /// <summary>
-    /// Runs one pod attempt, streaming its output with a prefix; its RESULT line is held back for the end. With
+    /// Runs one pod attempt, streaming its output with a prefix; its RESULT or STOPPED line is held back for the end. With
     /// <paramref name="pod"/> it is one rank of a multi-node job; <paramref name="kill"/> stops it (a gang restart).
     /// </summary>
     internal static async Task<(int ExitCode, string? Result)> RunPodAsync(string jobName, int attempt, string[] args, GangPod? pod = null, CancellationToken kill = default)
@@ -101,7 +115,7 @@ internal static class LocalKonduktor
                 return;
             }
 
-            if (e.Data.StartsWith("RESULT ", StringComparison.Ordinal))
+            if (e.Data.StartsWith("RESULT ", StringComparison.Ordinal) || e.Data.StartsWith("STOPPED ", StringComparison.Ordinal))
             {
                 result = e.Data;
                 return;
@@ -124,6 +138,7 @@ internal static class LocalKonduktor
         };
 
         process.Start();
+        Signals.Watch(process);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         try
@@ -135,6 +150,8 @@ internal static class LocalKonduktor
             process.Kill(entireProcessTree: true);
             await process.WaitForExitAsync(CancellationToken.None);
         }
+
+        Signals.Forget(process);
 
         return (process.ExitCode, result);
     }

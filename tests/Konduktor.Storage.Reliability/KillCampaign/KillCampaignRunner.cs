@@ -310,6 +310,9 @@ public sealed partial class KillCampaignRunner(CampaignStore store, KillCampaign
             ["Trainer__CheckpointEvery"] = options.CheckpointEvery.ToString(CultureInfo.InvariantCulture),
             ["Trainer__PayloadMiB"] = options.PayloadMiB.ToString(CultureInfo.InvariantCulture),
             ["Trainer__CrashAtStep"] = "0",
+
+            // Kills land while background saves are in flight too: the pod's saves return once captured.
+            ["Trainer__BackgroundSaves"] = "true",
         };
         return PodProcess.Start(Program, Path.Combine(options.WorkDirectory, store.Name), environment);
     }

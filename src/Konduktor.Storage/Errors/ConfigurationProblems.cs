@@ -4,7 +4,7 @@ namespace Konduktor.Storage;
 
 /// <summary>
 /// Collects every invalid value of an options section, so that one report names them all (as Microsoft.Extensions validators do
-/// with <see cref="ValidateOptionsResultBuilder"/>) instead of one per start-up. A source file shared by the store packages.
+/// with <see cref="ValidateOptionsResultBuilder"/>) instead of one per start-up. In the core, visible to the store packages.
 /// </summary>
 internal sealed class ConfigurationProblems
 {
