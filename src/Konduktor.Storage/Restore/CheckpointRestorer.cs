@@ -48,12 +48,7 @@ internal sealed partial class CheckpointRestorer(CheckpointCatalog catalog, Verd
     {
         RestoreTarget.ThrowIfRefused(directory, Store);
         var started = Stopwatch.GetTimestamp();
-        var candidate = await catalog.JudgeAsync(step, cancellationToken).ConfigureAwait(false);
-        if (candidate.Skip is { } skip)
-        {
-            throw new CheckpointNotFoundException(Store.Location, RunId, Scope, step, $"{skip.Reason}: {skip.Detail}");
-        }
-
+        var candidate = await JudgeOneAsync(step, cancellationToken).ConfigureAwait(false);
         try
         {
             await DownloadAsync(candidate.Manifest!, candidate.ETag, directory, progress, cancellationToken).ConfigureAwait(false);
@@ -64,6 +59,22 @@ internal sealed partial class CheckpointRestorer(CheckpointCatalog catalog, Verd
         }
 
         return Restored(candidate.Manifest!, Path.GetFullPath(directory), [], started);
+    }
+
+    /// <summary>Opens one particular step as verifying streams (see <see cref="CheckpointManager.OpenAsync"/>).</summary>
+    public async Task<CheckpointReader> OpenAsync(long step, CancellationToken cancellationToken)
+    {
+        var candidate = await JudgeOneAsync(step, cancellationToken).ConfigureAwait(false);
+        return new CheckpointReader(this, candidate.Manifest, candidate.ETag, []);
+    }
+
+    /// <summary>Judges one particular step; one that does not check out is no checkpoint to read.</summary>
+    private async Task<Candidate> JudgeOneAsync(long step, CancellationToken cancellationToken)
+    {
+        var candidate = await catalog.JudgeAsync(step, cancellationToken).ConfigureAwait(false);
+        return candidate.Skip is { } skip
+            ? throw new CheckpointNotFoundException(Store.Location, RunId, Scope, step, $"{skip.Reason}: {skip.Detail}")
+            : candidate;
     }
 
     /// <summary>Opens the newest checkpoint that checks out as verifying streams (see <see cref="CheckpointManager.OpenLatestAsync"/>).</summary>

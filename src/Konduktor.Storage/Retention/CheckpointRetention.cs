@@ -12,6 +12,22 @@ internal sealed class CheckpointRetention(CheckpointCatalog catalog, Verdicts ve
     /// <summary>Applies retention; <paramref name="justCommitted"/>, the step a save has just committed, is kept whatever the policies say.</summary>
     public async Task<IReadOnlyList<long>> ApplyAsync(long? justCommitted, CancellationToken cancellationToken)
     {
+        var deleted = new List<long>();
+        foreach (var checkpoint in await PlanAsync(justCommitted, cancellationToken).ConfigureAwait(false))
+        {
+            if (await DeleteCheckpointAsync(checkpoint, cancellationToken).ConfigureAwait(false))
+            {
+                deleted.Add(checkpoint.Step);
+                Log.RetentionDeleted(logger, checkpoint.Step);
+            }
+        }
+
+        return deleted;
+    }
+
+    /// <summary>The checkpoints retention would delete now, newest first, without deleting anything.</summary>
+    public async Task<IReadOnlyList<CheckpointManifest>> PlanAsync(long? justCommitted, CancellationToken cancellationToken)
+    {
         var valid = new List<CheckpointManifest>();
         foreach (var step in await catalog.ListStepsAsync(cancellationToken).ConfigureAwait(false))
         {
@@ -54,17 +70,7 @@ internal sealed class CheckpointRetention(CheckpointCatalog catalog, Verdicts ve
         }
 
         var keep = RetentionPlanner.Keep(valid, options.Retention, protectedSteps);
-        var deleted = new List<long>();
-        foreach (var checkpoint in valid.Where(c => !keep.Contains(c.Step)))
-        {
-            if (await DeleteCheckpointAsync(checkpoint, cancellationToken).ConfigureAwait(false))
-            {
-                deleted.Add(checkpoint.Step);
-                Log.RetentionDeleted(logger, checkpoint.Step);
-            }
-        }
-
-        return deleted;
+        return valid.Where(c => !keep.Contains(c.Step)).ToList();
     }
 
     /// <summary>Deletes one checkpoint: its manifest (only the version that was read), then the data it lists.</summary>
