@@ -1,0 +1,58 @@
+using System.Diagnostics;
+
+using Konduktor.Storage.Testing;
+
+namespace Konduktor.Storage.Cli.Tests;
+
+/// <summary>What one run of the tool printed and returned.</summary>
+internal sealed record CliResult(int ExitCode, string Out, string Error)
+{
+    public System.Text.Json.JsonElement Json => System.Text.Json.JsonDocument.Parse(Out).RootElement;
+
+    public override string ToString() => $"exit code {ExitCode}\n--- stdout ---\n{Out}\n--- stderr ---\n{Error}";
+}
+
+/// <summary>Runs <c>konduktor-storage</c> in-process (fast, with an environment of its own) or as a process (exit codes, terminals).</summary>
+internal static class CliRunner
+{
+    private static readonly TimeSpan ProcessTimeout = TimeSpan.FromMinutes(2);
+
+    /// <summary>Runs the tool in-process, off a terminal, with <paramref name="environment"/> as its environment variables.</summary>
+    public static async Task<CliResult> RunAsync(IReadOnlyDictionary<string, string?> environment, params string[] args)
+    {
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        var code = await KonduktorStorageCli.RunAsync(args, new CliConsole(output, error, IsTerminal: false, environment, Terminal: null));
+        return new CliResult(code, output.ToString(), error.ToString());
+    }
+
+    /// <summary>The tool's dll, built beside the tests.</summary>
+    public static string Dll => Path.Combine(AppContext.BaseDirectory, "Konduktor.Storage.Cli.dll");
+
+    /// <summary>Runs the tool as a process (stdout and stderr piped) in <paramref name="workingDirectory"/>.</summary>
+    public static async Task<CliResult> RunProcessAsync(string workingDirectory, IReadOnlyDictionary<string, string> environment, params string[] args)
+    {
+        Directory.CreateDirectory(workingDirectory);
+        return await RunAsync(SampleProcessStart.Create(Dll, workingDirectory, environment, args));
+    }
+
+    /// <summary>Runs a prepared process to its end.</summary>
+    public static async Task<CliResult> RunAsync(ProcessStartInfo start)
+    {
+        using var process = Process.Start(start) ?? throw new InvalidOperationException($"{start.FileName} did not start");
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(ProcessTimeout);
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"{start.FileName} {string.Join(' ', start.ArgumentList)} did not finish within {ProcessTimeout}");
+        }
+
+        return new CliResult(process.ExitCode, await output, await error);
+    }
+}
