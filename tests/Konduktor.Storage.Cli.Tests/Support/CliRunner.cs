@@ -36,21 +36,21 @@ internal static class CliRunner
         return await RunAsync(SampleProcessStart.Create(Dll, workingDirectory, environment, args));
     }
 
-    /// <summary>Runs a prepared process to its end.</summary>
-    public static async Task<CliResult> RunAsync(ProcessStartInfo start)
+    /// <summary>Runs a prepared process to its end (killed after <paramref name="timeout"/>, two minutes by default).</summary>
+    public static async Task<CliResult> RunAsync(ProcessStartInfo start, TimeSpan? timeout = null)
     {
         using var process = Process.Start(start) ?? throw new InvalidOperationException($"{start.FileName} did not start");
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(ProcessTimeout);
+        using var deadline = new CancellationTokenSource(timeout ?? ProcessTimeout);
         try
         {
-            await process.WaitForExitAsync(timeout.Token);
+            await process.WaitForExitAsync(deadline.Token);
         }
         catch (OperationCanceledException)
         {
             process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{start.FileName} {string.Join(' ', start.ArgumentList)} did not finish within {ProcessTimeout}");
+            throw new TimeoutException($"{start.FileName} {string.Join(' ', start.ArgumentList)} did not finish within {timeout ?? ProcessTimeout}");
         }
 
         return new CliResult(process.ExitCode, await output, await error);
