@@ -77,7 +77,8 @@ internal static class OutputDirectoryScan
         var kind = LocalFileSource.KindOf(path, followLinks: true);
         if (kind is LocalFileKind.Missing or LocalFileKind.LinkLoop)
         {
-            problems.Add(new(name, $"it is a symbolic link to '{target}', which is {LocalFileSource.Describe(kind)}: nothing to sync"));
+            var what = kind == LocalFileKind.Missing ? "does not exist" : "is part of a loop of symbolic links";
+            problems.Add(new(name, $"it is a symbolic link to '{target}', which {what}: nothing to sync"));
             return;
         }
 
