@@ -87,6 +87,9 @@ public sealed class CheckpointManager
     /// <summary>The scope whose checkpoints this manager handles (e.g. <c>rank-00000</c>).</summary>
     public string Scope { get; }
 
+    /// <summary>What runs right before each commit: the output sync registers here.</summary>
+    internal CommitHooks CommitHooks => _saver.Hooks;
+
     /// <summary>The step this manager last restored, which retention never deletes; <see langword="null"/> before any restore.</summary>
     public long? RestoredStep => _restorer.RestoredStep;
 
