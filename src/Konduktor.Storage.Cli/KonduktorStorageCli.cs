@@ -43,6 +43,7 @@ internal static class KonduktorStorageCli
         root.Subcommands.Add(PullCommand.Create(console, global));
         root.Subcommands.Add(PruneCommand.Create(console, global));
         root.Subcommands.Add(GcCommand.Create(console, global));
+        root.Subcommands.Add(OutputsCommand.Create(console, global));
         return root;
     }
 }

@@ -174,6 +174,43 @@ public abstract class CliScenarioTests : IDisposable
     }
 
     [Fact]
+    public async Task Outputs_LsListsPublishedOutputsAndPullCopiesThemVerified()
+    {
+        var checkpoints = await SeedAsync(10);
+        var metrics = Checkpoints.Bytes(20_000, 1);
+        var summary = Checkpoints.Bytes(300, 2);
+        await checkpoints.PublishOutputAsync("rank-00000/metrics.jsonl", metrics);
+        await checkpoints.PublishOutputAsync("rank-00000/eval/summary.json", summary);
+        var destination = Temp.Combine("outputs");
+
+        var listed = await CliAsync("outputs", "ls", checkpoints.Location, "--run", Run, "--json");
+        var pulled = await CliAsync("outputs", "pull", checkpoints.Location, "--run", Run, "--prefix", "rank-00000", destination);
+
+        Assert.True(listed.ExitCode == 0, listed.ToString());
+        var outputs = listed.Json.GetProperty("outputs").EnumerateArray().ToList();
+        Assert.Equal(["rank-00000/eval/summary.json", "rank-00000/metrics.jsonl"], outputs.Select(o => o.GetProperty("path").GetString()));
+        Assert.Equal(20_000, outputs[1].GetProperty("bytes").GetInt64());
+        Assert.StartsWith("xxh128:", outputs[1].GetProperty("checksum").GetString(), StringComparison.Ordinal);
+        Assert.True(pulled.ExitCode == 0, pulled.ToString());
+        Assert.Equal(metrics, await File.ReadAllBytesAsync(Path.Combine(destination, "metrics.jsonl")));
+        Assert.Equal(summary, await File.ReadAllBytesAsync(Path.Combine(destination, "eval", "summary.json")));
+    }
+
+    [Fact]
+    public async Task Outputs_PullOfACorruptOutput_Exits1NamingIt()
+    {
+        var checkpoints = await SeedAsync(10);
+        await checkpoints.PublishOutputAsync("rank-00000/metrics.jsonl", Checkpoints.Bytes(5_000, 3));
+        await checkpoints.FlipOutputByteAsync("rank-00000/metrics.jsonl");
+
+        var result = await CliAsync("outputs", "pull", checkpoints.Location, "--run", Run, Temp.Combine("outputs"));
+
+        Assert.True(result.ExitCode == 1, result.ToString());
+        var line = Assert.Single(result.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains("rank-00000/metrics.jsonl", line, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task MissingRun_OneLineExit2()
     {
         var checkpoints = await SeedAsync(10);

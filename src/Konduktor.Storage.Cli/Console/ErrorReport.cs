@@ -13,6 +13,8 @@ internal static partial class ErrorReport
         CliException e => (e.ExitCode, e.Message),
         CheckpointCorruptException e => (ExitCodes.Problems, e.Message),
         CheckpointNotFoundException e => (ExitCodes.Problems, e.Message),
+        OutputCorruptException e => (ExitCodes.Problems, e.Message),
+        OutputNotFoundException e => (ExitCodes.Problems, e.Message),
         CheckpointConfigurationException e => (ExitCodes.Usage, e.Message),
         OptionsValidationException e => (ExitCodes.Usage, string.Join("; ", e.Failures)),
         CredentialsException e => (ExitCodes.Usage, e.Message),

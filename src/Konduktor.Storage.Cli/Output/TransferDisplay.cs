@@ -46,7 +46,7 @@ internal sealed class TransferDisplay : IProgress<TransferProgress>
         {
             if (!_tasks.TryGetValue(value.File, out var task))
             {
-                _tasks[value.File] = task = _context.AddTask(Markup.Escape($"step {value.Step} {value.File}"), maxValue: Math.Max(1, value.FileLength ?? value.FileBytes));
+                _tasks[value.File] = task = _context.AddTask(Markup.Escape(value.File), maxValue: Math.Max(1, value.FileLength ?? value.FileBytes));
             }
 
             task.MaxValue = Math.Max(task.MaxValue, value.FileBytes);

@@ -57,6 +57,23 @@ internal sealed class Checkpoints(string location, ConnectionSettings connection
         return key;
     }
 
+    /// <summary>Publishes a runtime output (an artifact) of the run through the library's <see cref="RunOutputs"/>.</summary>
+    public async Task PublishOutputAsync(string path, byte[] content)
+    {
+        await using var session = Open();
+        await new RunOutputs(session.Store, Run).PublishAsync(path, content);
+    }
+
+    /// <summary>Flips one byte of a published output's plain object, behind the library's back.</summary>
+    public async Task FlipOutputByteAsync(string path)
+    {
+        await using var session = Open();
+        var key = $"{Run}/outputs/{path}";
+        var bytes = await ReadAsync(session.Store, key);
+        bytes[bytes.Length / 2] ^= 0x5A;
+        await session.Store.PutAsync(key, new MemoryStream(bytes));
+    }
+
     /// <summary>Whether an object exists at <paramref name="key"/> (relative to the location).</summary>
     public async Task<bool> ExistsAsync(string key)
     {
