@@ -74,6 +74,20 @@ internal sealed class CheckpointManagerOptionsValidator : IValidateOptions<Check
             problems.Add(new($"{Section}:SymbolicLinks", options.SymbolicLinks.ToString(), "Follow or Refuse"));
         }
 
+        if (options.Mode is { } mode && !Enum.IsDefined(mode))
+        {
+            problems.Add(new($"{Section}:Mode", mode.ToString(), "Collective or PerRank (or unset: Collective when NUM_NODES is more than 1)"));
+        }
+
+        if (options.Collective is not { } collective)
+        {
+            problems.Add(new($"{Section}:Collective", null, "a collective section"));
+        }
+        else if (collective.Timeout < TimeSpan.FromMilliseconds(1) || collective.Timeout > TimeSpan.FromDays(1))
+        {
+            problems.Add(new($"{Section}:Collective:Timeout", collective.Timeout.ToString("c", CultureInfo.InvariantCulture), "a time span from 00:00:00.001 to 1.00:00:00"));
+        }
+
         if (options.Resilience is not { } resilience)
         {
             problems.Add(new($"{Section}:Resilience", null, "a resilience section"));

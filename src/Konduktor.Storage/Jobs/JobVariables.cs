@@ -19,6 +19,7 @@ internal static class JobVariables
     public const string NodeHostIps = "NODE_HOST_IPS";
     public const string SkyPilotNodeIps = "SKYPILOT_NODE_IPS";
     public const string MasterAddress = "MASTER_ADDR";
+    public const string MasterPort = "MASTER_PORT";
     public const string AwsSharedCredentialsFile = "AWS_SHARED_CREDENTIALS_FILE";
     public const string AwsConfigFile = "AWS_CONFIG_FILE";
     public const string AwsProfile = "AWS_PROFILE";
