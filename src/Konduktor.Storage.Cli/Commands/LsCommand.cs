@@ -57,7 +57,10 @@ internal static class LsCommand
         var steps = new JsonArray();
         var table = new TextTable("SCOPE", "STEP", "STATE", "FILES", "BYTES", "CREATED", "METADATA");
         var corrupt = 0;
-        foreach (var name in await session.ScopesAsync(run, scope, cancellationToken))
+        var folders = await session.RunFoldersAsync(run, cancellationToken);
+        var scopes = scope is not null ? await session.ScopesAsync(run, scope, cancellationToken)
+            : [.. folders.Where(f => f is not (StoreSession.CollectiveFolder or StoreSession.OutputsFolder))];
+        foreach (var name in scopes)
         {
             foreach (var inspection in await session.Manager(run, name).Catalog.InspectAllAsync(cancellationToken))
             {
@@ -71,8 +74,13 @@ internal static class LsCommand
                     step["files"]!.ToString(),
                     Sizes.Bytes((long)step["bytes"]!),
                     Sizes.Time(inspection.Manifest?.CreatedUtc ?? inspection.LastModified),
-                    inspection.Problem ?? string.Join(" ", (inspection.Manifest?.Metadata ?? new Dictionary<string, string>()).OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key}={p.Value}")));
+                    inspection.Problem ?? Metadata(inspection.Manifest));
             }
+        }
+
+        if (scope is null && folders.Contains(StoreSession.CollectiveFolder, StringComparer.Ordinal))
+        {
+            corrupt += await CollectiveListing.AddAsync(new CollectiveCatalog(session.Store, run), steps, table, cancellationToken);
         }
 
         if (context.Json)
@@ -111,6 +119,10 @@ internal static class LsCommand
         ["metadata"] = JsonOutput.Metadata(inspection.Manifest?.Metadata),
         ["problem"] = inspection.Problem,
     };
+
+    /// <summary>Metadata as <c>key=value</c> pairs in ordinal key order.</summary>
+    public static string Metadata(CheckpointManifest? manifest) =>
+        string.Join(" ", (manifest?.Metadata ?? new Dictionary<string, string>()).OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key}={p.Value}"));
 
     public static string State(StepState state) => state switch
     {

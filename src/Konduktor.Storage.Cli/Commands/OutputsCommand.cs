@@ -30,7 +30,7 @@ internal static class OutputsCommand
             var context = new CommandContext(console, parse, global);
             await using var session = context.Open(parse.GetValue(options.Location)!);
             var run = parse.GetValue(options.Run)!;
-            await session.ScopesAsync(run, null, cancellationToken);
+            await session.RunFoldersAsync(run, cancellationToken);
             var outputs = new RunOutputs(session.Store, run);
             var files = new JsonArray();
             var table = new TextTable("PATH", "BYTES", "SYNCED", "CHECKSUM");
@@ -79,7 +79,7 @@ internal static class OutputsCommand
             var context = new CommandContext(console, parse, global);
             await using var session = context.Open(parse.GetValue(options.Location)!);
             var run = parse.GetValue(options.Run)!;
-            await session.ScopesAsync(run, null, cancellationToken);
+            await session.RunFoldersAsync(run, cancellationToken);
             var outputs = new RunOutputs(session.Store, run);
             var result = await TransferDisplay.RunAsync(context.Console, context.ShowProgress, progress =>
                 outputs.PullAsync(parse.GetValue(destination)!, parse.GetValue(prefix), progress is null ? null : new OutputProgress(progress), cancellationToken));

@@ -17,6 +17,12 @@ internal sealed class StoreSession : IAsyncDisposable
     // Any valid run name: the manager made for a listing of runs only lends its retrying store.
     private const string ListingRun = "konduktor-storage";
 
+    /// <summary>The folder of a run that holds its collective steps (<c>{run}/job/step-N/rank-R/…</c>).</summary>
+    public const string CollectiveFolder = "job";
+
+    /// <summary>The folder of a run that holds its runtime outputs (<c>{run}/outputs/…</c>).</summary>
+    public const string OutputsFolder = "outputs";
+
     private readonly ServiceProvider _services;
     private readonly CheckpointManagerOptions _options;
 
@@ -102,20 +108,20 @@ internal sealed class StoreSession : IAsyncDisposable
         return new CheckpointManager(RawStore, JobContext.Create(jobName: run), options);
     }
 
-    /// <summary>The scopes of <paramref name="run"/>, or just <paramref name="scope"/> when one is given.</summary>
+    /// <summary>
+    /// The per-rank scopes of <paramref name="run"/>, or just <paramref name="scope"/> when one is given. The run's other
+    /// folders are not scopes: <c>job</c> holds collective steps, <c>outputs</c> the runtime outputs (see the README's layout).
+    /// </summary>
     /// <exception cref="CliException">The run has no folder at the location, or the scope is not one of its scopes.</exception>
     public async Task<IReadOnlyList<string>> ScopesAsync(string run, string? scope, CancellationToken cancellationToken)
     {
-        var scopes = await CheckpointCatalog.ListScopesAsync(Store, run, cancellationToken).ConfigureAwait(false);
-        if (scopes.Count == 0)
-        {
-            var runs = await CheckpointCatalog.ListRunsAsync(Store, cancellationToken).ConfigureAwait(false);
-            throw CliException.Usage($"there is no run '{run}' at {Location.Text} (runs there: {Names(runs)})");
-        }
-
+        var folders = await RunFoldersAsync(run, cancellationToken).ConfigureAwait(false);
+        IReadOnlyList<string> scopes = [.. folders.Where(f => f is not (CollectiveFolder or OutputsFolder))];
         if (scope is null)
         {
-            return scopes;
+            return scopes.Count > 0
+                ? scopes
+                : throw CliException.Usage($"run '{run}' has no per-rank checkpoints at {Location.Text} (it holds: {Names(folders)}); 'ls --run {run}' shows collective steps");
         }
 
         return scopes.Contains(scope, StringComparer.Ordinal)
@@ -131,6 +137,20 @@ internal sealed class StoreSession : IAsyncDisposable
         return scopes.Count == 1
             ? scopes[0]
             : throw CliException.Usage($"run '{run}' has {scopes.Count} scopes ({Names(scopes)}): choose one with --scope");
+    }
+
+    /// <summary>The folders of <paramref name="run"/>: its scopes, and <c>job</c> and <c>outputs</c> when it has them.</summary>
+    /// <exception cref="CliException">The run has no folder at the location.</exception>
+    public async Task<IReadOnlyList<string>> RunFoldersAsync(string run, CancellationToken cancellationToken)
+    {
+        var folders = await CheckpointCatalog.ListScopesAsync(Store, run, cancellationToken).ConfigureAwait(false);
+        if (folders.Count == 0)
+        {
+            var runs = await CheckpointCatalog.ListRunsAsync(Store, cancellationToken).ConfigureAwait(false);
+            throw CliException.Usage($"there is no run '{run}' at {Location.Text} (runs there: {Names(runs)})");
+        }
+
+        return folders;
     }
 
     public async ValueTask DisposeAsync() => await _services.DisposeAsync().ConfigureAwait(false);
