@@ -20,53 +20,36 @@ internal static partial class GcCommand
             Description = "Leave data younger than this alone: 0, 90s, 30m, 2h, 1d. Default: Konduktor:Checkpoints:GarbageGracePeriod (1 hour).",
             CustomParser = ParseDuration,
         };
-        var dryRun = new Option<bool>("--dry-run") { Description = "List what would be deleted; delete nothing." };
         var command = options.Command("gc", "Garbage collection: delete data of saves that never committed, older than the grace period (--dry-run lists it).", step: false);
         command.Options.Add(grace);
-        command.Options.Add(dryRun);
-        command.SetAction(async (parse, cancellationToken) =>
+        RunCall.SetPerScopeAction(command, options, console, global, async (call, scope, dry) =>
         {
-            var context = new CommandContext(console, parse, global);
-            await using var session = context.Open(parse.GetValue(options.Location)!);
-            var run = parse.GetValue(options.Run)!;
-            var dry = parse.GetValue(dryRun);
-            var scopes = new JsonArray();
-            foreach (var scope in await session.ScopesAsync(run, parse.GetValue(options.Scope), cancellationToken))
+            var result = await call.Session.Manager(call.Run, scope).CollectGarbageAsync(dry, call.Parse.GetValue(grace), call.CancellationToken);
+            var verb = dry ? "would delete" : "deleted";
+            foreach (var item in result.Objects)
             {
-                var result = await session.Manager(run, scope).CollectGarbageAsync(dry, parse.GetValue(grace), cancellationToken);
-                var verb = dry ? "would delete" : "deleted";
-                foreach (var item in result.Objects)
-                {
-                    context.Line($"{verb} {item.Key} ({Sizes.Bytes(item.Length)}, written {Sizes.Time(item.LastModified)})");
-                }
-
-                foreach (var upload in result.PendingUploads)
-                {
-                    context.Line($"{(dry ? "would abort" : "aborted")} upload {upload.Key} (started {Sizes.Time(upload.Started)})");
-                }
-
-                context.Line($"{verb} {result.Objects.Count} objects, {Sizes.Bytes(result.Bytes)}, in run '{run}', scope '{scope}'");
-                scopes.Add(new JsonObject
-                {
-                    ["scope"] = scope,
-                    ["objects"] = new JsonArray([.. result.Objects.Select(o => (JsonNode)new JsonObject
-                    {
-                        ["key"] = o.Key, ["bytes"] = o.Length, ["lastModifiedUtc"] = o.LastModified.UtcDateTime,
-                    })]),
-                    ["bytes"] = result.Bytes,
-                    ["pendingUploads"] = new JsonArray([.. result.PendingUploads.Select(u => (JsonNode)new JsonObject
-                    {
-                        ["key"] = u.Key, ["startedUtc"] = u.Started.UtcDateTime,
-                    })]),
-                });
+                call.Context.Line($"{verb} {item.Key} ({Sizes.Bytes(item.Length)}, written {Sizes.Time(item.LastModified)})");
             }
 
-            if (context.Json)
+            foreach (var upload in result.PendingUploads)
             {
-                JsonOutput.Write(context.Console, new JsonObject { ["location"] = session.Location.Text, ["run"] = run, ["dryRun"] = dry, ["scopes"] = scopes });
+                call.Context.Line($"{(dry ? "would abort" : "aborted")} upload {upload.Key} (started {Sizes.Time(upload.Started)})");
             }
 
-            return ExitCodes.Ok;
+            call.Context.Line($"{verb} {result.Objects.Count} objects, {Sizes.Bytes(result.Bytes)}, in run '{call.Run}', scope '{scope}'");
+            return new JsonObject
+            {
+                ["scope"] = scope,
+                ["objects"] = new JsonArray([.. result.Objects.Select(o => (JsonNode)new JsonObject
+                {
+                    ["key"] = o.Key, ["bytes"] = o.Length, ["lastModifiedUtc"] = o.LastModified.UtcDateTime,
+                })]),
+                ["bytes"] = result.Bytes,
+                ["pendingUploads"] = new JsonArray([.. result.PendingUploads.Select(u => (JsonNode)new JsonObject
+                {
+                    ["key"] = u.Key, ["startedUtc"] = u.Started.UtcDateTime,
+                })]),
+            };
         });
         return command;
     }

@@ -23,15 +23,10 @@ internal static class OutputsCommand
         var options = new RunOptions();
         var prefix = Prefix();
         var command = options.Command("ls", "List the run's outputs (all, or those at or under --prefix): path, bytes, checksum, synced.", step: false);
-        command.Options.Remove(options.Scope);
         command.Options.Add(prefix);
-        command.SetAction(async (parse, cancellationToken) =>
+        SetOutputsAction(command, options, console, global, async (call, outputs) =>
         {
-            var context = new CommandContext(console, parse, global);
-            await using var session = context.Open(parse.GetValue(options.Location)!);
-            var run = parse.GetValue(options.Run)!;
-            await session.RunFoldersAsync(run, cancellationToken);
-            var outputs = new RunOutputs(session.Store, run);
+            var (context, parse, session, run, cancellationToken) = call;
             var files = new JsonArray();
             var table = new TextTable("PATH", "BYTES", "SYNCED", "CHECKSUM");
             await foreach (var output in outputs.ListAsync(parse.GetValue(prefix), cancellationToken))
@@ -71,16 +66,11 @@ internal static class OutputsCommand
         var prefix = Prefix();
         var destination = new Argument<string>("DEST") { Description = "The local directory to write to (created when missing; files of the same name are replaced)." };
         var command = options.Command("pull", "Download the run's outputs (all, or those at or under --prefix) into DEST, each verified.", step: false);
-        command.Options.Remove(options.Scope);
         command.Options.Add(prefix);
         command.Arguments.Add(destination);
-        command.SetAction(async (parse, cancellationToken) =>
+        SetOutputsAction(command, options, console, global, async (call, outputs) =>
         {
-            var context = new CommandContext(console, parse, global);
-            await using var session = context.Open(parse.GetValue(options.Location)!);
-            var run = parse.GetValue(options.Run)!;
-            await session.RunFoldersAsync(run, cancellationToken);
-            var outputs = new RunOutputs(session.Store, run);
+            var (context, parse, session, run, cancellationToken) = call;
             var result = await TransferDisplay.RunAsync(context.Console, context.ShowProgress, progress =>
                 outputs.PullAsync(parse.GetValue(destination)!, parse.GetValue(prefix), progress is null ? null : new OutputProgress(progress), cancellationToken));
             if (context.Json)
@@ -102,6 +92,17 @@ internal static class OutputsCommand
             return ExitCodes.Ok;
         });
         return command;
+    }
+
+    /// <summary>An outputs command's action: the run must exist; its outputs are read through <see cref="RunOutputs"/>. Outputs have no --scope: their paths start with it.</summary>
+    private static void SetOutputsAction(Command command, RunOptions options, CliConsole console, GlobalOptions global, Func<RunCall, RunOutputs, Task<int>> action)
+    {
+        command.Options.Remove(options.Scope);
+        RunCall.SetAction(command, options, console, global, async call =>
+        {
+            await call.Session.RunFoldersAsync(call.Run, call.CancellationToken);
+            return await action(call, new RunOutputs(call.Session.Store, call.Run));
+        });
     }
 
     private static Option<string?> Prefix() =>

@@ -21,41 +21,25 @@ internal static class PruneCommand
                 result.AddError("--keep-last must be at least 1.");
             }
         });
-        var dryRun = new Option<bool>("--dry-run") { Description = "List what would be deleted; delete nothing." };
         var command = options.Command("prune", "Apply retention: delete all but the newest K valid checkpoints of each scope (--dry-run lists them).", step: false);
         command.Options.Add(keepLast);
-        command.Options.Add(dryRun);
-        command.SetAction(async (parse, cancellationToken) =>
+        RunCall.SetPerScopeAction(command, options, console, global, async (call, scope, dry) =>
         {
-            var context = new CommandContext(console, parse, global);
-            await using var session = context.Open(parse.GetValue(options.Location)!);
-            var run = parse.GetValue(options.Run)!;
-            var dry = parse.GetValue(dryRun);
-            var scopes = new JsonArray();
-            foreach (var scope in await session.ScopesAsync(run, parse.GetValue(options.Scope), cancellationToken))
+            var manager = call.Session.Manager(call.Run, scope, call.Parse.GetValue(keepLast));
+            var steps = dry
+                ? await manager.PlanRetentionAsync(call.CancellationToken)
+                : await manager.ApplyRetentionAsync(call.CancellationToken);
+            foreach (var step in steps)
             {
-                var manager = session.Manager(run, scope, parse.GetValue(keepLast));
-                var steps = dry
-                    ? await manager.PlanRetentionAsync(cancellationToken)
-                    : await manager.ApplyRetentionAsync(cancellationToken);
-                scopes.Add(new JsonObject { ["scope"] = scope, ["steps"] = JsonOutput.Steps(steps) });
-                foreach (var step in steps)
-                {
-                    context.Line($"{(dry ? "would delete" : "deleted")} step {step} of run '{run}', scope '{scope}'");
-                }
-
-                if (steps.Count == 0)
-                {
-                    context.Line($"nothing to delete in run '{run}', scope '{scope}'");
-                }
+                call.Context.Line($"{(dry ? "would delete" : "deleted")} step {step} of run '{call.Run}', scope '{scope}'");
             }
 
-            if (context.Json)
+            if (steps.Count == 0)
             {
-                JsonOutput.Write(context.Console, new JsonObject { ["location"] = session.Location.Text, ["run"] = run, ["dryRun"] = dry, ["scopes"] = scopes });
+                call.Context.Line($"nothing to delete in run '{call.Run}', scope '{scope}'");
             }
 
-            return ExitCodes.Ok;
+            return new JsonObject { ["scope"] = scope, ["steps"] = JsonOutput.Steps(steps) };
         });
         return command;
     }
