@@ -53,7 +53,8 @@ public sealed class CheckpointManager
                 Options.RunId is null ? "KONDUKTOR_JOB_NAME" : "Konduktor:Checkpoints:RunId", RunId, $"a run id: {CheckpointLayout.NameRule} ({runProblem})");
         }
 
-        Mode = Options.Mode ?? (job.NodeCount > 1 ? CheckpointMode.Collective : CheckpointMode.PerRank);
+        // Unset: collective with several nodes, unless a fixed scope says every pod writes there on its own.
+        Mode = Options.Mode ?? (job.NodeCount > 1 && CheckpointLayout.IsRankKeyword(Options.Scope) ? CheckpointMode.Collective : CheckpointMode.PerRank);
         var collective = Mode == CheckpointMode.Collective && job.NodeCount > 1;
         Scope = collective || CheckpointLayout.IsRankKeyword(Options.Scope) ? job.DefaultScope : Options.Scope;
         // One retry layer only: the manager's, unless the store already retries with the library's policy.
@@ -87,7 +88,7 @@ public sealed class CheckpointManager
 
     /// <summary>
     /// How this job's ranks checkpoint: <see cref="CheckpointMode.Collective"/> when <see cref="CheckpointManagerOptions.Mode"/>
-    /// says so or, unset, when <c>NUM_NODES</c> is more than 1; otherwise <see cref="CheckpointMode.PerRank"/>.
+    /// says so or, unset, when <c>NUM_NODES</c> is more than 1 and the scope is <c>rank</c>; otherwise <see cref="CheckpointMode.PerRank"/>.
     /// </summary>
     public CheckpointMode Mode { get; }
 

@@ -29,8 +29,9 @@ public sealed class CheckpointManagerOptions
 
     /// <summary>
     /// How the ranks of a multi-node job checkpoint: <see cref="CheckpointMode.Collective"/> (one step for all ranks, the
-    /// default when <c>NUM_NODES</c> is more than 1) or <see cref="CheckpointMode.PerRank"/> (independent scopes).
-    /// <see langword="null"/> (the default) picks by the node count; with one node both behave alike.
+    /// default when <c>NUM_NODES</c> is more than 1 and <see cref="Scope"/> is <c>rank</c>) or <see cref="CheckpointMode.PerRank"/>
+    /// (independent scopes; the default otherwise). Collective needs <see cref="Scope"/> <c>rank</c>. With one node both
+    /// behave alike.
     /// </summary>
     public CheckpointMode? Mode { get; set; }
 

@@ -78,6 +78,10 @@ internal sealed class CheckpointManagerOptionsValidator : IValidateOptions<Check
         {
             problems.Add(new($"{Section}:Mode", mode.ToString(), "Collective or PerRank (or unset: Collective when NUM_NODES is more than 1)"));
         }
+        else if (options.Mode == CheckpointMode.Collective && !CheckpointLayout.IsRankKeyword(options.Scope))
+        {
+            problems.Add(new($"{Section}:Scope", options.Scope, "'rank' with Mode Collective (each rank saves its own part of every step), or Mode PerRank for a fixed scope"));
+        }
 
         if (options.Collective is not { } collective)
         {
