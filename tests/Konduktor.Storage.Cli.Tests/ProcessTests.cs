@@ -1,7 +1,5 @@
 using System.Diagnostics;
 
-using Konduktor.Storage.Testing;
-
 namespace Konduktor.Storage.Cli.Tests;
 
 /// <summary>The tool as a process: help, exit codes, errors without stack traces, progress on a terminal and none in a pipe.</summary>
@@ -55,8 +53,8 @@ public sealed class ProcessTests : IDisposable
         await checkpoints.SaveAsync(64 * 1024 * 1024, 5);
 
         var piped = await CliRunner.RunProcessAsync(_temp.Path, _environment, "pull", location, "--run", Checkpoints.Run, _temp.Combine("piped"));
-        var terminal = await CliRunner.RunAsync(UnderPseudoTerminal(SampleProcessStart.Create(
-            CliRunner.Dll, _temp.Path, _environment, ["pull", location, "--run", Checkpoints.Run, _temp.Combine("terminal")])));
+        var terminal = await CliRunner.RunAsync(UnderPseudoTerminal(CliRunner.Start(
+            _temp.Path, _environment, ["pull", location, "--run", Checkpoints.Run, _temp.Combine("terminal")])));
 
         Assert.True(piped.ExitCode == 0, piped.ToString());
         Assert.DoesNotContain(Escape, piped.Out + piped.Error, StringComparison.Ordinal);

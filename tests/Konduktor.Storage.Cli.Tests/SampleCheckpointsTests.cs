@@ -12,10 +12,13 @@ public sealed class SampleCheckpointsTests : IDisposable
     [Fact]
     public async Task SampleRun_LsVerifyFlipPull()
     {
-        var trainer = await TrainerProcess.RunAsync(_temp.Path, new Dictionary<string, string>());
-        Assert.True(trainer.ExitCode == 0, trainer.ToString());
-        var store = _temp.Combine(".checkpoints");
-        var run = Path.GetFileName(Assert.Single(Directory.GetDirectories(store, "tiny-*")));
+        // The sample as Konduktor runs it: a pod that crashes at step 12, then its restart, which resumes and finishes.
+        var store = _temp.Combine("checkpoints");
+        const string run = "tiny-cli";
+        var crashed = await TrainerProcess.RunAsync(_temp.Path, Pod(store, run, restartAttempt: 0));
+        var resumed = await TrainerProcess.RunAsync(_temp.Path, Pod(store, run, restartAttempt: 1));
+        Assert.True(crashed.ExitCode != 0, crashed.ToString());
+        Assert.True(resumed.ExitCode == 0, resumed.ToString());
         var environment = new Dictionary<string, string?>();
 
         var ls = await CliRunner.RunAsync(environment, "ls", store, "--run", run, "--json");
@@ -57,4 +60,13 @@ public sealed class SampleCheckpointsTests : IDisposable
             Assert.Equal(await File.ReadAllBytesAsync(Path.Combine(saved, name)), await File.ReadAllBytesAsync(pulled));
         }
     }
+
+    private static Dictionary<string, string> Pod(string store, string run, int restartAttempt) => new()
+    {
+        ["KONDUKTOR_JOB_NAME"] = run,
+        ["RESTART_ATTEMPT"] = restartAttempt.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["JOB_COMPLETION_INDEX"] = "0",
+        ["NUM_NODES"] = "1",
+        ["Konduktor__Checkpoints__Location"] = store,
+    };
 }

@@ -33,8 +33,15 @@ internal static class CliRunner
     public static async Task<CliResult> RunProcessAsync(string workingDirectory, IReadOnlyDictionary<string, string> environment, params string[] args)
     {
         Directory.CreateDirectory(workingDirectory);
-        return await RunAsync(SampleProcessStart.Create(Dll, workingDirectory, environment, args));
+        return await RunAsync(Start(workingDirectory, environment, args));
     }
+
+    /// <summary>
+    /// How to start the tool: on this test project's runtimeconfig, whose shared frameworks (ASP.NET Core, for the GCS test
+    /// server) supply the Microsoft.Extensions.* assemblies the build does not copy beside the tool.
+    /// </summary>
+    public static ProcessStartInfo Start(string workingDirectory, IReadOnlyDictionary<string, string> environment, IEnumerable<string> args) =>
+        SampleProcessStart.Create(Dll, workingDirectory, environment, args, Path.ChangeExtension(typeof(CliRunner).Assembly.Location, ".runtimeconfig.json"));
 
     /// <summary>Runs a prepared process to its end (killed after <paramref name="timeout"/>, two minutes by default).</summary>
     public static async Task<CliResult> RunAsync(ProcessStartInfo start, TimeSpan? timeout = null)
