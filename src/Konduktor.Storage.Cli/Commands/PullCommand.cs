@@ -17,9 +17,9 @@ internal static class PullCommand
         var command = options.Command("pull", "Download a checkpoint (the newest intact one by default), verified, into DEST.", step: true);
         command.Arguments.Add(destination);
         command.Options.Add(force);
-        command.SetAction(async (parse, cancellationToken) =>
+        RunCall.SetAction(command, options, console, global, async call =>
         {
-            var context = new CommandContext(console, parse, global);
+            var (context, parse, session, run, cancellationToken) = call;
             var target = Path.GetFullPath(parse.GetValue(destination)!);
             if (File.Exists(target))
             {
@@ -31,8 +31,6 @@ internal static class PullCommand
                 throw CliException.Usage($"DEST '{target}' is not empty; pull replaces its content only with --force");
             }
 
-            await using var session = context.Open(parse.GetValue(options.Location)!);
-            var run = parse.GetValue(options.Run)!;
             var scope = await session.SingleScopeAsync(run, parse.GetValue(options.Scope), cancellationToken);
             var manager = session.Manager(run, scope);
             var step = parse.GetValue(options.Step);

@@ -10,11 +10,9 @@ internal static class ShowCommand
     {
         var options = new RunOptions();
         var command = options.Command("show", "Show one checkpoint's manifest (the newest one with a manifest by default).", step: true);
-        command.SetAction(async (parse, cancellationToken) =>
+        RunCall.SetAction(command, options, console, global, async call =>
         {
-            var context = new CommandContext(console, parse, global);
-            await using var session = context.Open(parse.GetValue(options.Location)!);
-            var run = parse.GetValue(options.Run)!;
+            var (context, parse, session, run, cancellationToken) = call;
             var scope = await session.SingleScopeAsync(run, parse.GetValue(options.Scope), cancellationToken);
             var catalog = session.Manager(run, scope).Catalog;
             var inspection = parse.GetValue(options.Step) is { } step

@@ -23,11 +23,9 @@ internal static class VerifyCommand
                 result.AddError("--all and --step cannot be combined.");
             }
         });
-        command.SetAction(async (parse, cancellationToken) =>
+        RunCall.SetAction(command, options, console, global, async call =>
         {
-            var context = new CommandContext(console, parse, global);
-            await using var session = context.Open(parse.GetValue(options.Location)!);
-            var run = parse.GetValue(options.Run)!;
+            var (context, parse, session, run, cancellationToken) = call;
             var results = new JsonArray();
             var problems = 0;
             await TransferDisplay.RunAsync(context.Console, context.ShowProgress, async progress =>
