@@ -161,13 +161,56 @@ public sealed class CheckpointCatalog
     /// requests per step whatever its number of files (one when the step has no manifest). Torn and corrupt verdicts are
     /// recorded in the manager's <see cref="Verdicts"/>.
     /// </summary>
-    internal async Task<Candidate> JudgeAsync(long step, CancellationToken cancellationToken)
+    internal async Task<Candidate> JudgeAsync(long step, CancellationToken cancellationToken) =>
+        (await JudgeWithStorageAsync(step, cancellationToken).ConfigureAwait(false)).Candidate;
+
+    /// <summary>
+    /// Judges one step like a restore would (its manifest, and that every file it lists exists with the right length) and
+    /// reports what the step folder holds, without reading any data: a command-line listing shows it. Costs two requests
+    /// (one when the step has no manifest). A torn or corrupt verdict is remembered by the manager this catalog belongs to.
+    /// </summary>
+    /// <param name="step">The step.</param>
+    /// <param name="cancellationToken">Cancels the inspection.</param>
+    /// <returns>The step's state, manifest, problem and stored objects.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="step"/> is negative.</exception>
+    public async Task<StepInspection> InspectAsync(long step, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(step);
+        var (candidate, storage) = await JudgeWithStorageAsync(step, cancellationToken).ConfigureAwait(false);
+        var state = candidate.Skip switch
+        {
+            null => StepState.Committed,
+            { Reason: SkipReason.NotCommitted } => StepState.Uncommitted,
+            _ => StepState.Corrupt,
+        };
+        return new StepInspection(step, state, candidate.Manifest, candidate.Skip?.Detail, storage.Objects, storage.Bytes, storage.LastModified);
+    }
+
+    /// <summary>Inspects every step folder of the scope (see <see cref="InspectAsync"/>), newest first.</summary>
+    /// <param name="cancellationToken">Cancels the inspection.</param>
+    /// <returns>One inspection per step folder that still holds objects.</returns>
+    public async Task<IReadOnlyList<StepInspection>> InspectAllAsync(CancellationToken cancellationToken = default)
+    {
+        var result = new List<StepInspection>();
+        foreach (var step in await ListStepsAsync(cancellationToken).ConfigureAwait(false))
+        {
+            var inspection = await InspectAsync(step, cancellationToken).ConfigureAwait(false);
+            if (inspection.StoredObjects > 0)
+            {
+                result.Add(inspection);
+            }
+        }
+
+        return result;
+    }
+
+    private async Task<(Candidate Candidate, StepStorage Storage)> JudgeWithStorageAsync(long step, CancellationToken cancellationToken)
     {
         var folder = StepFolder(step);
         var manifestKey = ManifestKey(step);
         ObjectInfo? manifestInfo = null;
         var lengths = new Dictionary<string, long>(StringComparer.Ordinal);
-        var empty = true;
+        var storage = new StepStorage();
         await foreach (var entry in Store.ListAsync(folder, null, cancellationToken).ConfigureAwait(false))
         {
             if (entry.Info is not { } info)
@@ -175,7 +218,7 @@ public sealed class CheckpointCatalog
                 continue;
             }
 
-            empty = false;
+            storage = storage.Add(info);
             if (entry.Key == manifestKey)
             {
                 manifestInfo = info;
@@ -185,6 +228,13 @@ public sealed class CheckpointCatalog
                 lengths[entry.Key] = info.Length;
             }
         }
+
+        return (await JudgeListedAsync(step, folder, manifestKey, manifestInfo, lengths, storage.Objects == 0, cancellationToken).ConfigureAwait(false), storage);
+    }
+
+    private async Task<Candidate> JudgeListedAsync(
+        long step, string folder, string manifestKey, ObjectInfo? manifestInfo, Dictionary<string, long> lengths, bool empty, CancellationToken cancellationToken)
+    {
 
         // Listed before it is read: if the manifest is replaced in between, the version judged below is the older one, so a
         // later save meets a different version and reports a conflict rather than superseding a checkpoint nobody judged.

@@ -114,6 +114,9 @@ public sealed class CheckpointManager
     /// <summary>The scope whose checkpoints this manager handles (e.g. <c>rank-00000</c>).</summary>
     public string Scope { get; }
 
+    /// <summary>What runs right before each commit: the output sync registers here.</summary>
+    internal CommitHooks CommitHooks => _saver.Hooks;
+
     /// <summary>The step this manager last restored, which retention never deletes; <see langword="null"/> before any restore.</summary>
     public long? RestoredStep => _restorer.RestoredStep;
 
@@ -234,6 +237,21 @@ public sealed class CheckpointManager
     }
 
     /// <summary>
+    /// Opens one particular step for reading as verifying streams (see <see cref="CheckpointReader"/>): its manifest must be
+    /// valid and every file it lists present with the right length. A tool verifies a checkpoint by reading every file to its end.
+    /// </summary>
+    /// <param name="step">The step.</param>
+    /// <param name="cancellationToken">Cancels the check.</param>
+    /// <returns>A reader of that step (<see cref="CheckpointReader.Found"/> is true).</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="step"/> is negative.</exception>
+    /// <exception cref="CheckpointNotFoundException">The step is not an intact checkpoint (not committed, untrusted manifest, a file missing or of the wrong length); the message says why.</exception>
+    public Task<CheckpointReader> OpenAsync(long step, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(step);
+        return _restorer.OpenAsync(step, cancellationToken);
+    }
+
+    /// <summary>
     /// Finds the newest checkpoint whose manifest is valid and whose files all exist with the right lengths, and opens it
     /// for reading as verifying streams (see <see cref="CheckpointReader"/>). <see cref="LoadLatestAsync"/> adds the
     /// fallback past a file that fails its checksum while it is read.
@@ -272,6 +290,15 @@ public sealed class CheckpointManager
     /// <param name="cancellationToken">Cancels the clean-up; what is deleted stays deleted, the rest stays intact.</param>
     /// <returns>The deleted steps, newest first.</returns>
     public Task<IReadOnlyList<long>> ApplyRetentionAsync(CancellationToken cancellationToken = default) => _retention.ApplyAsync(null, cancellationToken);
+
+    /// <summary>
+    /// Lists what <see cref="ApplyRetentionAsync"/> would delete now, by the same rules, without deleting anything (a dry run).
+    /// A save or another writer's retention may change the answer before a later <see cref="ApplyRetentionAsync"/>.
+    /// </summary>
+    /// <param name="cancellationToken">Cancels the listing.</param>
+    /// <returns>The steps that would be deleted, newest first.</returns>
+    public async Task<IReadOnlyList<long>> PlanRetentionAsync(CancellationToken cancellationToken = default) =>
+        await _retention.PlanStepsAsync(null, cancellationToken).ConfigureAwait(false);
 
     /// <summary>
     /// Finds the scope's uncommitted data — writer folders no manifest (live or quarantined) points at, whose newest object

@@ -12,6 +12,22 @@ internal sealed class CollectiveRetention(CollectiveJob job, Func<long?> restore
 {
     public async Task<IReadOnlyList<long>> ApplyAsync(long? justCommitted, CancellationToken cancellationToken)
     {
+        var deleted = new List<long>();
+        foreach (var read in await PlanAsync(justCommitted, cancellationToken).ConfigureAwait(false))
+        {
+            if (await DeleteStepAsync(read, cancellationToken).ConfigureAwait(false))
+            {
+                deleted.Add(read.Commit!.Step);
+                CollectiveLog.StepDeleted(job.Logger, read.Commit.Step);
+            }
+        }
+
+        return deleted;
+    }
+
+    /// <summary>The committed steps retention would delete now, newest first, without deleting anything.</summary>
+    public async Task<IReadOnlyList<StepCommitRead>> PlanAsync(long? justCommitted, CancellationToken cancellationToken)
+    {
         if (job.Rank != 0)
         {
             return [];
@@ -50,17 +66,7 @@ internal sealed class CollectiveRetention(CollectiveJob job, Func<long?> restore
         }
 
         var keep = RetentionPlanner.Keep([.. committed.Select(c => c.Rank0)], job.Options.Retention, protectedSteps);
-        var deleted = new List<long>();
-        foreach (var (read, _) in committed.Where(c => !keep.Contains(c.Rank0.Step)))
-        {
-            if (await DeleteStepAsync(read, cancellationToken).ConfigureAwait(false))
-            {
-                deleted.Add(read.Commit!.Step);
-                CollectiveLog.StepDeleted(job.Logger, read.Commit.Step);
-            }
-        }
-
-        return deleted;
+        return [.. committed.Where(c => !keep.Contains(c.Rank0.Step)).Select(c => c.Read)];
     }
 
     private async Task<bool> DeleteStepAsync(StepCommitRead read, CancellationToken cancellationToken)

@@ -50,18 +50,7 @@ internal sealed partial class CheckpointRestorer(
     {
         RestoreTarget.ThrowIfRefused(directory, Store);
         var started = Stopwatch.GetTimestamp();
-        var candidate = await catalog.JudgeAsync(step, cancellationToken).ConfigureAwait(false);
-        if (collective is not null)
-        {
-            var (commit, stepSkip) = await collective.JudgeStepAsync(step, cancellationToken).ConfigureAwait(false);
-            candidate = stepSkip is not null ? candidate with { Skip = stepSkip } : collective.CheckListed(commit!, candidate);
-        }
-
-        if (candidate.Skip is { } skip)
-        {
-            throw new CheckpointNotFoundException(Store.Location, RunId, Scope, step, $"{skip.Reason}: {skip.Detail}");
-        }
-
+        var candidate = await JudgeOneAsync(step, cancellationToken).ConfigureAwait(false);
         try
         {
             await DownloadAsync(candidate.Manifest!, candidate.ETag, directory, progress, cancellationToken).ConfigureAwait(false);
@@ -72,6 +61,28 @@ internal sealed partial class CheckpointRestorer(
         }
 
         return Restored(candidate.Manifest!, Path.GetFullPath(directory), [], started);
+    }
+
+    /// <summary>Opens one particular step as verifying streams (see <see cref="CheckpointManager.OpenAsync"/>).</summary>
+    public async Task<CheckpointReader> OpenAsync(long step, CancellationToken cancellationToken)
+    {
+        var candidate = await JudgeOneAsync(step, cancellationToken).ConfigureAwait(false);
+        return new CheckpointReader(this, candidate.Manifest, candidate.ETag, []);
+    }
+
+    /// <summary>Judges one particular step; one that does not check out is no checkpoint to read.</summary>
+    private async Task<Candidate> JudgeOneAsync(long step, CancellationToken cancellationToken)
+    {
+        var candidate = await catalog.JudgeAsync(step, cancellationToken).ConfigureAwait(false);
+        if (collective is not null)
+        {
+            var (commit, stepSkip) = await collective.JudgeStepAsync(step, cancellationToken).ConfigureAwait(false);
+            candidate = stepSkip is not null ? candidate with { Skip = stepSkip } : collective.CheckListed(commit!, candidate);
+        }
+
+        return candidate.Skip is { } skip
+            ? throw new CheckpointNotFoundException(Store.Location, RunId, Scope, step, $"{skip.Reason}: {skip.Detail}")
+            : candidate;
     }
 
     /// <summary>Opens the newest checkpoint that checks out as verifying streams (see <see cref="CheckpointManager.OpenLatestAsync"/>).</summary>

@@ -19,6 +19,28 @@ internal sealed class CheckpointRetention(
             return await collective.ApplyAsync(justCommitted, cancellationToken).ConfigureAwait(false);
         }
 
+        var deleted = new List<long>();
+        foreach (var checkpoint in await PlanAsync(justCommitted, cancellationToken).ConfigureAwait(false))
+        {
+            if (await DeleteCheckpointAsync(checkpoint, cancellationToken).ConfigureAwait(false))
+            {
+                deleted.Add(checkpoint.Step);
+                Log.RetentionDeleted(logger, checkpoint.Step);
+            }
+        }
+
+        return deleted;
+    }
+
+    /// <summary>The steps retention would delete now, newest first, without deleting anything (whole steps in collective mode).</summary>
+    public async Task<IReadOnlyList<long>> PlanStepsAsync(long? justCommitted, CancellationToken cancellationToken) =>
+        collective is not null
+            ? [.. (await collective.PlanAsync(justCommitted, cancellationToken).ConfigureAwait(false)).Select(r => r.Commit!.Step)]
+            : [.. (await PlanAsync(justCommitted, cancellationToken).ConfigureAwait(false)).Select(c => c.Step)];
+
+    /// <summary>The checkpoints of this scope retention would delete now, newest first, without deleting anything.</summary>
+    private async Task<IReadOnlyList<CheckpointManifest>> PlanAsync(long? justCommitted, CancellationToken cancellationToken)
+    {
         var valid = new List<CheckpointManifest>();
         foreach (var step in await catalog.ListStepsAsync(cancellationToken).ConfigureAwait(false))
         {
@@ -61,17 +83,7 @@ internal sealed class CheckpointRetention(
         }
 
         var keep = RetentionPlanner.Keep(valid, options.Retention, protectedSteps);
-        var deleted = new List<long>();
-        foreach (var checkpoint in valid.Where(c => !keep.Contains(c.Step)))
-        {
-            if (await DeleteCheckpointAsync(checkpoint, cancellationToken).ConfigureAwait(false))
-            {
-                deleted.Add(checkpoint.Step);
-                Log.RetentionDeleted(logger, checkpoint.Step);
-            }
-        }
-
-        return deleted;
+        return valid.Where(c => !keep.Contains(c.Step)).ToList();
     }
 
     /// <summary>Deletes one checkpoint: its manifest (only the version that was read), then the data it lists.</summary>

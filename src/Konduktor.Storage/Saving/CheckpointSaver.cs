@@ -36,6 +36,9 @@ internal sealed class CheckpointSaver(
     /// <summary>The writer folders of saves in progress.</summary>
     public ActiveWriters ActiveWriters { get; } = new();
 
+    /// <summary>What runs right before each commit (the output sync).</summary>
+    public CommitHooks Hooks { get; } = new();
+
     /// <summary>The folder of <paramref name="step"/> in this manager's run and scope.</summary>
     public string StepFolder(long step) => catalog.StepFolder(step);
 
@@ -107,6 +110,7 @@ internal sealed class CheckpointSaver(
         // Checked exactly as readers will check it: a commit that every restore would skip must not happen.
         var bytes = ManifestCodec.SerializeForCommit(manifest);
         var key = catalog.ManifestKey(save.Step);
+        await Hooks.RunAsync(save.Step, cancellationToken).ConfigureAwait(false);
         await WriteManifestAsync(save.Step, key, bytes, save.WriterId, cancellationToken).ConfigureAwait(false);
         verdicts.Forget(save.Step);
         EndSave(save, "committed");

@@ -1,0 +1,32 @@
+namespace Konduktor.Storage;
+
+/// <summary>An output file read back from the store is not what was synced or published: its length or checksum differs.</summary>
+public sealed class OutputCorruptException : CheckpointStorageException
+{
+    /// <summary>Creates the exception.</summary>
+    /// <param name="run">The run the output belongs to.</param>
+    /// <param name="path">The output's path under the run's outputs (e.g. <c>rank-00000/metrics.jsonl</c>).</param>
+    /// <param name="expected">What the output should have (e.g. <c>length 10</c> or a checksum).</param>
+    /// <param name="actual">What it has.</param>
+    /// <param name="innerException">The store's error, when there was one.</param>
+    public OutputCorruptException(string run, string path, string expected, string actual, Exception? innerException = null)
+        : base($"Output '{ObjectKey.Printable(path)}' of run '{ObjectKey.Printable(run)}' is corrupt: it should have {expected} but has {actual}.", innerException)
+    {
+        Run = run;
+        Path = path;
+        Expected = expected;
+        Actual = actual;
+    }
+
+    /// <summary>The run the output belongs to.</summary>
+    public string Run { get; }
+
+    /// <summary>The output's path under the run's outputs.</summary>
+    public string Path { get; }
+
+    /// <summary>What the output should have.</summary>
+    public string Expected { get; }
+
+    /// <summary>What it has.</summary>
+    public string Actual { get; }
+}
