@@ -6,6 +6,7 @@ using Konduktor.Storage;
 using Microsoft.Extensions.Hosting;
 
 using TinyTrainer.Checkpointing;
+using TinyTrainer.Outputs;
 using TinyTrainer.Training;
 
 namespace TinyTrainer;
@@ -14,7 +15,7 @@ namespace TinyTrainer;
 /// The pod program: resume from the newest intact checkpoint (whatever RESTART_ATTEMPT says: a preemption recreates
 /// pods without raising it), train to the last step saving every few steps, and report the result.
 /// </summary>
-internal sealed class TrainerService(CheckpointManager manager, JobContext job, TrainerOptions options, IHostApplicationLifetime lifetime)
+internal sealed class TrainerService(CheckpointManager manager, JobContext job, TrainerOptions options, TrainerOutputs outputs, IHostApplicationLifetime lifetime)
     : BackgroundService
 {
     /// <summary>The exit code of a crash on purpose.</summary>
@@ -55,10 +56,12 @@ internal sealed class TrainerService(CheckpointManager manager, JobContext job, 
         Console.WriteLine(DescribeResume(resumed));
         var resumedFrom = resumed.State?.Step;
         var state = resumed.State ?? TrainingState.Fresh();
+        await outputs.ResumeAsync(resumedFrom, cancellationToken);
         var crashAt = job.RestartAttempt == 0 ? options.CrashAtStep : 0;
         while (state.Step < options.Steps)
         {
             var loss = state.TrainStep();
+            await outputs.RecordStepAsync(state.Step, loss, cancellationToken);
             if (state.Step == crashAt)
             {
                 Console.WriteLine($"crashing on purpose at step {state.Step} (RESTART_ATTEMPT=0, Trainer:CrashAtStep={crashAt}): exit code {CrashExitCode}, no clean-up");
@@ -73,6 +76,7 @@ internal sealed class TrainerService(CheckpointManager manager, JobContext job, 
             }
         }
 
+        await outputs.WriteSummaryAsync(state.Step, state.Loss, cancellationToken);
         var result = new TrainerResult(state.Step, resumedFrom, job.RestartAttempt, state.Loss, state.WeightsSha256());
         Console.WriteLine("RESULT " + JsonSerializer.Serialize(result, SampleJson.Default.TrainerResult));
     }
