@@ -141,18 +141,8 @@ public sealed class GcsCheckpointStore : ICheckpointStore, IDisposable
     /// <exception cref="PreconditionFailedException"><see cref="ObjectWriteOptions.CreateOnly"/> was set and the key exists.</exception>
     /// <exception cref="StoreAccessDeniedException">The credentials were refused.</exception>
     /// <exception cref="RetriesExhaustedException">A request of the upload kept failing.</exception>
-    public async Task<ObjectInfo> PutAsync(string key, Stream content, ObjectWriteOptions? options = null, CancellationToken cancellationToken = default)
-    {
-        _path.ValidateKey(key);
-        ArgumentNullException.ThrowIfNull(content);
-        cancellationToken.ThrowIfCancellationRequested();
-        var writer = new GcsObjectWriter(_transport, key, options?.CreateOnly ?? false);
-        await using (writer.ConfigureAwait(false))
-        {
-            await content.CopyToAsync(writer, Math.Min(Options.ChunkSizeBytes, 1024 * 1024), cancellationToken).ConfigureAwait(false);
-            return await writer.CompleteAsync(cancellationToken).ConfigureAwait(false);
-        }
-    }
+    public Task<ObjectInfo> PutAsync(string key, Stream content, ObjectWriteOptions? options = null, CancellationToken cancellationToken = default) =>
+        StreamedPut.PutAsync(this, key, content, options, Math.Min(Options.ChunkSizeBytes, 1024 * 1024), cancellationToken);
 
     /// <inheritdoc />
     /// <remarks>

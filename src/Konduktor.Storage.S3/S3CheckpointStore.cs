@@ -150,12 +150,8 @@ public sealed partial class S3CheckpointStore : ICheckpointStore, IPendingUpload
             return await _transport.PutObjectAsync(key, content, length, createOnly, cancellationToken).ConfigureAwait(false);
         }
 
-        var writer = new S3ObjectWriter(_transport, key, createOnly);
-        await using (writer.ConfigureAwait(false))
-        {
-            await content.CopyToAsync(writer, Math.Min(Options.PartSizeBytes, 1024 * 1024), cancellationToken).ConfigureAwait(false);
-            return await writer.CompleteAsync(cancellationToken).ConfigureAwait(false);
-        }
+        return await StreamedPut.PutAsync(this, key, content, options, Math.Min(Options.PartSizeBytes, 1024 * 1024), cancellationToken)
+            .ConfigureAwait(false);
     }
 
     /// <inheritdoc />

@@ -8,7 +8,7 @@ namespace Konduktor.Storage;
 /// read never waits for another's share, so an idle open stream cannot hold up the rest. What a fetch is belongs to the
 /// store (<see cref="FetchAsync"/>). A source file shared by the store packages, compiled into each of them.
 /// </summary>
-internal abstract class OrderedRangeReadStream : Stream
+internal abstract class OrderedRangeReadStream : ReadOnlyStream
 {
     private readonly ArrayPool<byte> _pool;
     private readonly ReadAheadBudget _budget;
@@ -32,34 +32,12 @@ internal abstract class OrderedRangeReadStream : Stream
     /// <param name="end">Where the range ends (exclusive).</param>
     protected OrderedRangeReadStream(ArrayPool<byte> pool, ReadAheadBudget budget, int partSize, long firstOffset, int firstLength, long end)
     {
-        _pool = pool;
-        _budget = budget;
-        _partSize = partSize;
-        _firstOffset = firstOffset;
-        _firstLength = firstLength;
-        _end = end;
+        (_pool, _budget, _partSize) = (pool, budget, partSize);
+        (_firstOffset, _firstLength, _end) = (firstOffset, firstLength, end);
         _nextOffset = firstOffset + firstLength;
     }
 
-    public override bool CanRead => true;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => false;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position
-    {
-        get => throw new NotSupportedException();
-        set => throw new NotSupportedException();
-    }
-
-    public override int Read(byte[] buffer, int offset, int count) =>
-        ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+    public override int Read(Span<byte> buffer) => ReadBlocking(buffer);
 
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
@@ -126,16 +104,6 @@ internal abstract class OrderedRangeReadStream : Stream
         _stop.Dispose();
         await base.DisposeAsync().ConfigureAwait(false);
     }
-
-    public override void Flush()
-    {
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     /// <summary>Begins reading: the first part from the answer that opened the object, the next ones fetched ahead.</summary>
     /// <param name="drainFirst">Reads exactly the first part's bytes from that answer into the buffer, then lets the answer go.

@@ -26,10 +26,7 @@ public sealed class CheckpointCatalog
     internal CheckpointCatalog(ICheckpointStore store, string runId, string scope, Verdicts verdicts)
     {
         ArgumentNullException.ThrowIfNull(store);
-        Store = store;
-        RunId = runId;
-        Scope = scope;
-        _verdicts = verdicts;
+        (Store, RunId, Scope, _verdicts) = (store, runId, scope, verdicts);
     }
 
     /// <summary>The store read.</summary>

@@ -24,14 +24,8 @@ public sealed partial class CheckpointLocation
 
     private readonly string _prefix;
 
-    private CheckpointLocation(Uri uri, string scheme, string text, string bucket, string prefix)
-    {
-        Uri = uri;
-        Scheme = scheme;
-        Text = text;
-        Bucket = bucket;
-        _prefix = prefix;
-    }
+    private CheckpointLocation(Uri uri, string scheme, string text, string bucket, string prefix) =>
+        (Uri, Scheme, Text, Bucket, _prefix) = (uri, scheme, text, bucket, prefix);
 
     /// <summary>The location as a URI (a local path becomes <c>file:///…/</c>).</summary>
     public Uri Uri { get; }

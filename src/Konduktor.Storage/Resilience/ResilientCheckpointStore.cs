@@ -207,12 +207,13 @@ internal sealed class ResilientCheckpointStore : ICheckpointStore, IPendingUploa
     /// <summary>The operation names used in metrics and messages.</summary>
     internal static class Operations
     {
-        public const string Put = "put";
-        public const string OpenWrite = "open-write";
-        public const string OpenRead = "open-read";
-        public const string Read = "read";
-        public const string Stat = "stat";
-        public const string List = "list";
-        public const string Delete = "delete";
+        public const string
+            Put = "put",
+            OpenWrite = "open-write",
+            OpenRead = "open-read",
+            Read = "read",
+            Stat = "stat",
+            List = "list",
+            Delete = "delete";
     }
 }

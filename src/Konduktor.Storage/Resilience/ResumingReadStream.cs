@@ -5,7 +5,7 @@ namespace Konduktor.Storage;
 /// progress for <see cref="ResilienceOptions.StallTimeout"/>, it reopens the object at the current offset and continues.
 /// </summary>
 /// <remarks>Reads are asynchronous only: a synchronous read would block a thread on network waits and delays.</remarks>
-internal sealed class ResumingReadStream : Stream
+internal sealed class ResumingReadStream : ReadOnlyStream
 {
     private readonly ICheckpointStore _store;
     private readonly StoreRetryPolicy _policy;
@@ -30,20 +30,11 @@ internal sealed class ResumingReadStream : Stream
 
     public override bool CanRead => !_disposed;
 
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => false;
-
-    public override long Length => throw new NotSupportedException();
-
     public override long Position
     {
         get => _position;
         set => throw new NotSupportedException();
     }
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
@@ -81,35 +72,8 @@ internal sealed class ResumingReadStream : Stream
         }
     }
 
-    // Synchronous readers (a model loader that takes a Stream) block on the resuming asynchronous path: stores only
-    // reopen asynchronously, and every await below it uses ConfigureAwait(false), so no context is needed to finish.
-    public override int Read(byte[] buffer, int offset, int count) =>
-        ReadAsync(buffer.AsMemory(offset, count), CancellationToken.None).AsTask().GetAwaiter().GetResult();
-
-    public override int Read(Span<byte> buffer)
-    {
-        var rented = System.Buffers.ArrayPool<byte>.Shared.Rent(buffer.Length);
-        try
-        {
-            var read = Read(rented, 0, buffer.Length);
-            rented.AsSpan(0, read).CopyTo(buffer);
-            return read;
-        }
-        finally
-        {
-            System.Buffers.ArrayPool<byte>.Shared.Return(rented);
-        }
-    }
-
-    public override void Flush()
-    {
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    // Synchronous readers (a model loader that takes a Stream) block on the resuming asynchronous path: stores only reopen asynchronously.
+    public override int Read(Span<byte> buffer) => ReadBlocking(buffer);
 
     public override async ValueTask DisposeAsync()
     {

@@ -7,15 +7,9 @@ namespace Konduktor.Storage;
 /// then ends, however the file grows meanwhile; if the file ends first, it ends early too, and the caller tells the
 /// shortfall from the count.
 /// </summary>
-internal sealed class LocalFileReadStream(SafeFileHandle file, long start, long length) : Stream
+internal sealed class LocalFileReadStream(SafeFileHandle file, long start, long length) : ReadOnlyStream
 {
     private long _read;
-
-    public override bool CanRead => true;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => false;
 
     public override long Length => length;
 
@@ -24,8 +18,6 @@ internal sealed class LocalFileReadStream(SafeFileHandle file, long start, long 
         get => _read;
         set => throw new NotSupportedException();
     }
-
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
     public override int Read(Span<byte> buffer)
     {
@@ -40,9 +32,6 @@ internal sealed class LocalFileReadStream(SafeFileHandle file, long start, long 
         return read;
     }
 
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
         var want = (int)Math.Min(buffer.Length, length - _read);
@@ -56,13 +45,4 @@ internal sealed class LocalFileReadStream(SafeFileHandle file, long start, long 
         return read;
     }
 
-    public override void Flush()
-    {
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 }

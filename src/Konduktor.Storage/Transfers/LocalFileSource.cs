@@ -1,7 +1,8 @@
 using System.Runtime.InteropServices;
-using System.Text;
 
 using Microsoft.Win32.SafeHandles;
+
+using static Konduktor.Storage.Posix;
 
 namespace Konduktor.Storage;
 
@@ -12,28 +13,13 @@ namespace Konduktor.Storage;
 /// </summary>
 internal sealed class LocalFileSource : IDisposable
 {
-    private const int ENOENT = 2;
-    private const int ENXIO = 6;
-    private const int EACCES = 13;
-    private const int EPERM = 1;
-    private const int EINTR = 4;
-    private const int ENOTDIR = 20;
-    private const int ELOOP = 40;
     private const int OpenReadOnlyNonBlocking = 0x800 | 0x100 | 0x80000; // O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC
-    private const int AtFdCwd = -100;
-    private const int AtSymlinkNoFollow = 0x100;
-    private const int AtEmptyPath = 0x1000;
     private const uint StatxTypeAndSize = 0x1 | 0x200; // STATX_TYPE | STATX_SIZE
 
     // Cleared the first time statx is missing (old glibc); files are then told apart the managed way.
     private static volatile bool s_nativeAvailable = OperatingSystem.IsLinux();
 
-    private LocalFileSource(string path, SafeFileHandle handle, long length)
-    {
-        Path = path;
-        Handle = handle;
-        Length = length;
-    }
+    private LocalFileSource(string path, SafeFileHandle handle, long length) => (Path, Handle, Length) = (path, handle, length);
 
     /// <summary>The path the file was opened by.</summary>
     public string Path { get; }
@@ -203,17 +189,6 @@ internal sealed class LocalFileSource : IDisposable
         _ => LocalFileKind.Unknown,
     };
 
-    // Paths go as NUL-terminated UTF-8 bytes, which is what the kernel takes, without string marshalling.
-    private static byte[] Utf8(string path) => Encoding.UTF8.GetBytes(path + '\0');
-
-    [DllImport("libc", EntryPoint = "open", SetLastError = true)]
-    private static extern int SysOpen(byte[] path, int flags);
-
-    [DllImport("libc", EntryPoint = "statx", SetLastError = true)]
-    private static extern int SysStatx(int dirFd, byte[] path, int flags, uint mask, byte[] buffer);
-
-    [DllImport("libc", EntryPoint = "statx", SetLastError = true)]
-    private static extern int SysStatxHandle(SafeFileHandle fd, byte[] path, int flags, uint mask, byte[] buffer);
 }
 
 /// <summary>What a local path names.</summary>

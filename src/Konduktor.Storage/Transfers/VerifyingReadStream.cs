@@ -7,16 +7,10 @@ namespace Konduktor.Storage;
 /// <see cref="PreconditionFailedException"/>: checkpoint data is written once, so a replaced file is tampering). A zero-length
 /// read returns 0 and changes nothing: only a read with room for bytes that gets none is the end of the file.
 /// </summary>
-internal sealed class VerifyingReadStream(Stream inner, long step, ManifestFile file, Action<CheckpointCorruptException>? onCorrupt) : Stream
+internal sealed class VerifyingReadStream(Stream inner, long step, ManifestFile file, Action<CheckpointCorruptException>? onCorrupt) : ReadOnlyStream
 {
     private readonly ContentHash _hash = new();
     private bool _verified;
-
-    public override bool CanRead => true;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => false;
 
     public override long Length => file.Length;
 
@@ -25,8 +19,6 @@ internal sealed class VerifyingReadStream(Stream inner, long step, ManifestFile 
         get => _hash.Length;
         set => throw new NotSupportedException();
     }
-
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
     public override int Read(Span<byte> buffer)
     {
@@ -47,9 +39,6 @@ internal sealed class VerifyingReadStream(Stream inner, long step, ManifestFile 
 
         return Check(buffer[..read], read);
     }
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
@@ -74,16 +63,6 @@ internal sealed class VerifyingReadStream(Stream inner, long step, ManifestFile 
     /// <summary>The verdict on a file that changed while it was read (the store saw another version of it).</summary>
     internal static CheckpointCorruptException Changed(long step, ManifestFile file, PreconditionFailedException cause) =>
         new(step, file.Name, "one version from its first byte to its last", "a version that changed while it was read", cause);
-
-    public override void Flush()
-    {
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {

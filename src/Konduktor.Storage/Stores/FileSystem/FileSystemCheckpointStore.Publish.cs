@@ -27,13 +27,13 @@ public sealed partial class FileSystemCheckpointStore
                 break;
             }
 
-            if (errno == FileSystemNative.ENOENT && attempt < 3)
+            if (errno == Posix.ENOENT && attempt < 3)
             {
                 // A concurrent delete removed the (empty) parent folder between creating it and publishing: create it again.
                 continue;
             }
 
-            if (errno == FileSystemNative.EEXIST && createOnly && !Directory.Exists(final))
+            if (errno == Posix.EEXIST && createOnly && !Directory.Exists(final))
             {
                 throw new PreconditionFailedException(Location, key, "it already exists");
             }
@@ -75,7 +75,7 @@ public sealed partial class FileSystemCheckpointStore
         }
         catch (IOException) when (createOnly && File.Exists(final))
         {
-            return FileSystemNative.EEXIST;
+            return Posix.EEXIST;
         }
     }
 
@@ -136,7 +136,7 @@ public sealed partial class FileSystemCheckpointStore
 
             // Renaming first makes the delete atomic: of two deletes only one finds the file.
             var errno = FileSystemNative.IsPosix ? FileSystemNative.Rename(final, grave) : MovePortably(final, grave);
-            if (errno == FileSystemNative.ENOENT)
+            if (errno == Posix.ENOENT)
             {
                 return false;
             }
@@ -172,7 +172,7 @@ public sealed partial class FileSystemCheckpointStore
         }
         catch (FileNotFoundException)
         {
-            return FileSystemNative.ENOENT;
+            return Posix.ENOENT;
         }
     }
 

@@ -1,7 +1,8 @@
 using System.Runtime.InteropServices;
-using System.Text;
 
 using Microsoft.Win32.SafeHandles;
+
+using static Konduktor.Storage.Posix;
 
 namespace Konduktor.Storage;
 
@@ -12,29 +13,14 @@ namespace Konduktor.Storage;
 /// </summary>
 internal static class FileSystemNative
 {
-    internal const int ENOENT = 2;
-    internal const int EEXIST = 17;
-    private const int EPERM = 1;
-    private const int EACCES = 13;
-    private const int EROFS = 30;
-    private const int AtFdCwd = -100;
-    private const uint StatxBasicStats = 0x7ff;
-    private const int ModeTypeMask = 0xF000;
-    private const int ModeRegularFile = 0x8000;
-    private const int AtSymlinkNoFollow = 0x100;
-    private const ulong StatxAttrMountRoot = 0x2000;
-
-    private const int EINTR = 4;
-    private const int EBADF = 9;
-    private const int EINVAL = 22;
-    private const int EXDEV = 18;
-    private const int ENOSYS = 38;
-    private const int EOPNOTSUPP = 95;
-
     // Cleared the first time copy_file_range is missing (macOS, old glibc); copies then go through user space.
     private static volatile bool s_copyFileRangeAvailable = OperatingSystem.IsLinux();
 
     private const uint SyncFileRangeWrite = 2;
+    private const uint StatxBasicStats = 0x7ff;
+    private const ulong StatxAttrMountRoot = 0x2000;
+    private const int ModeTypeMask = 0xF000;
+    private const int ModeRegularFile = 0x8000;
 
     // Cleared the first time sync_file_range is missing (macOS); the final fsync then does all the writing.
     private static volatile bool s_syncFileRangeAvailable = OperatingSystem.IsLinux();
@@ -260,16 +246,12 @@ internal static class FileSystemNative
     }
 
     // Paths go as NUL-terminated UTF-8 bytes, which is what the kernel takes, without string marshalling.
-    private static byte[] Utf8(string path) => Encoding.UTF8.GetBytes(path + '\0');
 
     [DllImport("libc", EntryPoint = "link", SetLastError = true)]
     private static extern int SysLink(byte[] oldPath, byte[] newPath);
 
     [DllImport("libc", EntryPoint = "rename", SetLastError = true)]
     private static extern int SysRename(byte[] oldPath, byte[] newPath);
-
-    [DllImport("libc", EntryPoint = "open", SetLastError = true)]
-    private static extern int SysOpen(byte[] path, int flags);
 
     [DllImport("libc", EntryPoint = "fsync", SetLastError = true)]
     private static extern int SysFsync(int fd);
@@ -283,8 +265,6 @@ internal static class FileSystemNative
     [DllImport("libc", EntryPoint = "sync_file_range", SetLastError = true)]
     private static extern int SysSyncFileRange(SafeFileHandle fd, long offset, long nbytes, uint flags);
 
-    [DllImport("libc", EntryPoint = "statx", SetLastError = true)]
-    private static extern int SysStatx(int dirFd, byte[] path, int flags, uint mask, byte[] buffer);
 }
 
 /// <summary>What identifies one version of a file: a replaced file has a new inode, and usually a new size or time.</summary>
