@@ -123,6 +123,9 @@ public sealed partial class OutputSync
 
             var result = new OutputSyncResult(tally.Files, tally.Unchanged, tally.Bytes, [.. synced.OrderBy(p => p.Path, StringComparer.Ordinal)]);
             Report(result.Problems);
+            var kind = new KeyValuePair<string, object?>("konduktor.pass", final ? "final" : "periodic");
+            OutputLog.BytesWritten.Add(result.BytesUploaded, kind);
+            OutputLog.PassDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, kind);
             OutputLog.Synced(_logger, final ? "final" : "periodic", result.FilesUploaded, result.FilesUnchanged, result.BytesUploaded, result.Problems.Count, Stopwatch.GetElapsedTime(started).TotalSeconds);
             return result;
         }
