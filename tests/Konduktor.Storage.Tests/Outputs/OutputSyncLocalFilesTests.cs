@@ -87,6 +87,12 @@ public sealed class OutputSyncLocalFilesTests : IDisposable
         await restarted.FinalSyncAsync();
 
         Assert.Equal("1\n2\n3\n", Encoding.UTF8.GetString(await restarted.Outputs.ReadAllBytesAsync("rank-00000/metrics.jsonl")));
+
+        // The pieces of the content the trimmed file replaced are gone too, not only the later ones.
+        await foreach (var entry in store.ListAsync("run/outputs/.konduktor/rank-00000/metrics.jsonl.pieces/"))
+        {
+            Assert.Fail($"piece left behind: {entry.Key}");
+        }
     }
 
     private static void MakeFifo(string path)
