@@ -213,7 +213,7 @@ public sealed partial class OutputSync
 
     private async Task<OutputPiece> UploadPieceAsync(string path, Stream content, long offset, long length, Tally tally, CancellationToken cancellationToken)
     {
-        var key = NewPieceKey(path, offset, length);
+        var key = NewPieceKey(path);
         await using (content.ConfigureAwait(false))
         {
             var (sent, checksum, _) = await OutputStoreIo.UploadAsync(Store, OutputLayout.InternalRoot(Outputs.Run) + key, content, createOnly: false, cancellationToken).ConfigureAwait(false);
