@@ -28,7 +28,10 @@ catch (CheckpointConfigurationException e)
 if (string.IsNullOrEmpty(Environment.GetEnvironmentVariable("KONDUKTOR_JOB_NAME")))
 {
     // Not in a pod: play Konduktor locally, running this same program as the pod.
-    return await LocalKonduktor.RunAsync(args, options.MaxRestarts);
+    // With Trainer:Nodes > 1, N pods on loopback, all restarted when one fails (a gang restart).
+    return options.Nodes > 1
+        ? await GangRestart.RunAsync(args, options.Nodes, options.MasterPort, options.MaxRestarts)
+        : await LocalKonduktor.RunAsync(args, options.MaxRestarts);
 }
 
 const string LocationKey = "Konduktor:Checkpoints:Location";

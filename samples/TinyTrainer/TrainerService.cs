@@ -6,6 +6,7 @@ using Konduktor.Storage;
 using Microsoft.Extensions.Hosting;
 
 using TinyTrainer.Checkpointing;
+using TinyTrainer.Distributed;
 using TinyTrainer.Outputs;
 using TinyTrainer.Training;
 
@@ -52,6 +53,11 @@ internal sealed class TrainerService(CheckpointManager manager, JobContext job, 
 
     private async Task TrainAsync(CancellationToken cancellationToken)
     {
+        // With several nodes, rank 0 averages every step's gradients over TCP (MASTER_ADDR:MASTER_PORT, else Trainer:MasterPort).
+        // PerRank mode: every rank trains on its own (embarrassingly parallel), nothing to average.
+        await using var averager = manager.Mode == CheckpointMode.Collective
+            ? await GradientAverager.ForJobAsync(job, options.MasterPort, cancellationToken)
+            : GradientAverager.Single();
         var resumed = await TrainerCheckpoints.ResumeAsync(manager, cancellationToken);
         Console.WriteLine(DescribeResume(resumed));
         var resumedFrom = resumed.State?.Step;
@@ -60,7 +66,7 @@ internal sealed class TrainerService(CheckpointManager manager, JobContext job, 
         var crashAt = job.RestartAttempt == 0 ? options.CrashAtStep : 0;
         while (state.Step < options.Steps)
         {
-            var loss = state.TrainStep();
+            var loss = await state.TrainStepAsync(averager, cancellationToken);
             await outputs.RecordStepAsync(state.Step, loss, cancellationToken);
             if (state.Step == crashAt)
             {
@@ -83,7 +89,9 @@ internal sealed class TrainerService(CheckpointManager manager, JobContext job, 
 
     private string DescribeResume(Resumed resumed)
     {
-        var where = $"{manager.Store.Location}{manager.RunId}/{manager.Scope}";
+        var where = manager.Collective is null
+            ? $"{manager.Store.Location}{manager.RunId}/{manager.Scope}"
+            : $"{manager.Store.Location}{manager.RunId}/job (collective, rank {job.Rank} of {job.NodeCount})";
         var skipped = resumed.Skipped.Count == 0
             ? ""
             : "; skipped " + string.Join("; ", resumed.Skipped.Select(s => $"step {s.Step} ({s.Reason}: {s.Detail})"));

@@ -12,7 +12,7 @@ internal static class SampleProcessStart
     private static readonly string[] ClearedPrefixes = ["KONDUKTOR", "Konduktor__", "Trainer__", "SKYPILOT_", "AWS_", "GOOGLE_", "Logging__"];
 
     private static readonly string[] ClearedVariables =
-        ["RESTART_ATTEMPT", "JOB_COMPLETION_INDEX", "RANK", "NUM_NODES", "NUM_GPUS_PER_NODE", "NODE_HOST_IPS", "MASTER_ADDR", "DOTNET_ENVIRONMENT"];
+        ["RESTART_ATTEMPT", "JOB_COMPLETION_INDEX", "RANK", "NUM_NODES", "NUM_GPUS_PER_NODE", "NODE_HOST_IPS", "MASTER_ADDR", "MASTER_PORT", "DOTNET_ENVIRONMENT"];
 
     /// <summary>The start info for <paramref name="dll"/> in <paramref name="workingDirectory"/>, stdout and stderr redirected.</summary>
     /// <param name="dll">The program's dll.</param>

@@ -48,9 +48,10 @@ public sealed class PodModeTests : IDisposable
     }
 
     [Fact]
-    public async Task Run_SecondOfTwoNodes_WritesUnderRank00001()
+    public async Task Run_SecondOfTwoNodesPerRank_WritesUnderRank00001()
     {
-        var run = await RunPodAsync("j", restartAttempt: 0, ("JOB_COMPLETION_INDEX", "1"), ("NUM_NODES", "2"), ("Trainer__CrashAtStep", "0"));
+        var run = await RunPodAsync(
+            "j", restartAttempt: 0, ("JOB_COMPLETION_INDEX", "1"), ("NUM_NODES", "2"), ("Trainer__CrashAtStep", "0"), ("Konduktor__Checkpoints__Mode", "PerRank"));
 
         Assert.True(run.ExitCode == 0, run.ToString());
         Assert.True(File.Exists(StepFolder("j", 1, 20, "manifest.json")), run.ToString());

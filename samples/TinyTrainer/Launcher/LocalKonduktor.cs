@@ -52,8 +52,11 @@ internal static class LocalKonduktor
         return exitCode;
     }
 
-    /// <summary>Runs one pod attempt, streaming its output with a prefix; its RESULT line is held back for the end.</summary>
-    private static async Task<(int ExitCode, string? Result)> RunPodAsync(string jobName, int attempt, string[] args)
+    /// <summary>
+    /// Runs one pod attempt, streaming its output with a prefix; its RESULT line is held back for the end. With
+    /// <paramref name="pod"/> it is one rank of a multi-node job; <paramref name="kill"/> stops it (a gang restart).
+    /// </summary>
+    internal static async Task<(int ExitCode, string? Result)> RunPodAsync(string jobName, int attempt, string[] args, GangPod? pod = null, CancellationToken kill = default)
     {
         var start = new ProcessStartInfo(Environment.ProcessPath ?? throw new InvalidOperationException("The path of this executable is unknown."))
         {
@@ -73,12 +76,22 @@ internal static class LocalKonduktor
             start.ArgumentList.Add(arg);
         }
 
+        if (pod is { Crashes: false })
+        {
+            start.ArgumentList.Add("--Trainer:CrashAtStep=0"); // Only one rank crashes on purpose; the last argument wins.
+        }
+
         start.Environment["KONDUKTOR_JOB_NAME"] = jobName;
         start.Environment["RESTART_ATTEMPT"] = attempt.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        start.Environment["JOB_COMPLETION_INDEX"] = "0";
-        start.Environment["NUM_NODES"] = "1";
+        start.Environment["JOB_COMPLETION_INDEX"] = (pod?.Rank ?? 0).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        start.Environment["NUM_NODES"] = (pod?.Nodes ?? 1).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        if (pod is not null)
+        {
+            start.Environment["MASTER_ADDR"] = "127.0.0.1";
+            start.Environment["MASTER_PORT"] = pod.MasterPort.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
 
-        var prefix = $"[pod attempt {attempt}] ";
+        var prefix = pod is null ? $"[pod attempt {attempt}] " : $"[pod attempt {attempt} rank {pod.Rank}] ";
         string? result = null;
         using var process = new Process { StartInfo = start };
         process.OutputDataReceived += (_, e) =>
@@ -113,7 +126,15 @@ internal static class LocalKonduktor
         process.Start();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        await process.WaitForExitAsync();
+        try
+        {
+            await process.WaitForExitAsync(kill);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync(CancellationToken.None);
+        }
 
         return (process.ExitCode, result);
     }

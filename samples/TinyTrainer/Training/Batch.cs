@@ -20,6 +20,10 @@ internal sealed class Batch
 
     public ReadOnlySpan<double> Input(int n) => _inputs.AsSpan(n * Mlp.Inputs, Mlp.Inputs);
 
+    /// <summary>Rows <paramref name="start"/> to <paramref name="start"/> + <paramref name="count"/> - 1: one rank's shard of the batch.</summary>
+    public Batch Slice(int start, int count) =>
+        new(_inputs.AsSpan(start * Mlp.Inputs, count * Mlp.Inputs).ToArray(), Targets.AsSpan(start, count).ToArray());
+
     public static Batch Draw(SplitMix64 random, int count)
     {
         var inputs = new double[count * Mlp.Inputs];

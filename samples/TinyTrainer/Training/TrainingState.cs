@@ -1,6 +1,8 @@
 using System.Buffers.Binary;
 using System.Security.Cryptography;
 
+using TinyTrainer.Distributed;
+
 namespace TinyTrainer.Training;
 
 /// <summary>
@@ -47,6 +49,22 @@ internal sealed class TrainingState
     {
         var batch = Batch.Draw(Random, BatchSize);
         var loss = Model.LossAndGradient(batch, _gradient);
+        Optimizer.Apply(Model.Parameters, _gradient);
+        Step++;
+        Loss = loss;
+        return loss;
+    }
+
+    /// <summary>
+    /// Runs one synchronous data-parallel step: every rank draws the same batch, computes the gradient of its shard, and
+    /// applies the average of all ranks' gradients (computed once by rank 0), so every rank keeps the same weights.
+    /// </summary>
+    public async Task<double> TrainStepAsync(GradientAverager averager, CancellationToken cancellationToken)
+    {
+        var batch = Batch.Draw(Random, BatchSize);
+        var (start, count) = averager.Shard(BatchSize);
+        var loss = Model.LossAndGradient(batch.Slice(start, count), _gradient);
+        loss = await averager.AverageAsync(Step + 1, _gradient, loss, count, cancellationToken);
         Optimizer.Apply(Model.Parameters, _gradient);
         Step++;
         Loss = loss;

@@ -23,11 +23,19 @@ public sealed class CheckpointCatalog
         ThrowIfInvalidName(scope, "a scope", nameof(scope));
     }
 
-    internal CheckpointCatalog(ICheckpointStore store, string runId, string scope, Verdicts verdicts)
+    // partOfJob: the scope is a rank's parts of a collective job's steps, so a step's folder is {run}/job/step-…/{scope}/
+    // (see CollectiveLayout) instead of {run}/{scope}/step-…/.
+    internal CheckpointCatalog(ICheckpointStore store, string runId, string scope, Verdicts verdicts, bool partOfJob = false)
     {
         ArgumentNullException.ThrowIfNull(store);
-        (Store, RunId, Scope, _verdicts) = (store, runId, scope, verdicts);
+        (Store, RunId, Scope, _verdicts, IsPartOfJob) = (store, runId, scope, verdicts, partOfJob);
     }
+
+    /// <summary>Whether this catalog's checkpoints are one rank's parts of a collective job's steps.</summary>
+    internal bool IsPartOfJob { get; }
+
+    /// <summary>The folder whose sub-folders are the steps.</summary>
+    internal string StepsPrefix => IsPartOfJob ? CollectiveLayout.JobPrefix(RunId) : CheckpointLayout.ScopePrefix(RunId, Scope);
 
     /// <summary>The store read.</summary>
     public ICheckpointStore Store { get; }
@@ -75,7 +83,7 @@ public sealed class CheckpointCatalog
     /// <summary>The scope's steps that have a folder on the store, newest first.</summary>
     internal async Task<List<long>> ListStepsAsync(CancellationToken cancellationToken)
     {
-        var prefix = CheckpointLayout.ScopePrefix(RunId, Scope);
+        var prefix = StepsPrefix;
         var steps = new List<long>();
         await foreach (var entry in Store.ListAsync(prefix, new ListOptions { Delimiter = "/" }, cancellationToken).ConfigureAwait(false))
         {
@@ -92,7 +100,7 @@ public sealed class CheckpointCatalog
     /// <summary>Reads and checks one step's manifest.</summary>
     internal async Task<ManifestRead> ReadManifestAsync(long step, CancellationToken cancellationToken)
     {
-        var key = CheckpointLayout.ManifestKey(RunId, Scope, step);
+        var key = ManifestKey(step);
         var info = await Store.StatAsync(key, cancellationToken).ConfigureAwait(false);
         return await ReadManifestAsync(step, key, info, cancellationToken).ConfigureAwait(false);
     }
@@ -155,8 +163,8 @@ public sealed class CheckpointCatalog
     /// </summary>
     internal async Task<Candidate> JudgeAsync(long step, CancellationToken cancellationToken)
     {
-        var folder = CheckpointLayout.StepFolder(RunId, Scope, step);
-        var manifestKey = CheckpointLayout.ManifestKey(RunId, Scope, step);
+        var folder = StepFolder(step);
+        var manifestKey = ManifestKey(step);
         ObjectInfo? manifestInfo = null;
         var lengths = new Dictionary<string, long>(StringComparer.Ordinal);
         var empty = true;
@@ -221,13 +229,23 @@ public sealed class CheckpointCatalog
             _verdicts.JudgeBad(step, read.ETag);
         }
 
-        return new Candidate(read.Manifest, read.ETag, problem);
+        return new Candidate(read.Manifest, read.ETag, problem, Bytes: read.Bytes);
     }
 
     /// <summary>Whether <paramref name="step"/>'s manifest is still the version <paramref name="manifestETag"/> that was judged.</summary>
     internal async Task<bool> IsStillCommittedAsync(long step, string? manifestETag, CancellationToken cancellationToken) =>
-        (await Store.StatAsync(CheckpointLayout.ManifestKey(RunId, Scope, step), cancellationToken).ConfigureAwait(false)) is { } info
+        (await Store.StatAsync(ManifestKey(step), cancellationToken).ConfigureAwait(false)) is { } info
         && info.ETag == manifestETag;
+
+    /// <summary>The folder of <paramref name="step"/>'s checkpoint in this run and scope (a rank's part folder for a job's step).</summary>
+    internal string StepFolder(long step) =>
+        IsPartOfJob ? CollectiveLayout.PartFolder(RunId, step, Scope) : CheckpointLayout.StepFolder(RunId, Scope, step);
+
+    /// <summary>The manifest key of <paramref name="step"/>'s checkpoint.</summary>
+    internal string ManifestKey(long step) => StepFolder(step) + CheckpointLayout.ManifestName;
+
+    /// <summary>Where superseded manifests of <paramref name="step"/> are kept.</summary>
+    internal string QuarantinePrefix(long step) => StepFolder(step) + CheckpointLayout.QuarantineFolder + "/";
 
     private static async Task<IReadOnlyList<string>> ListFoldersAsync(ICheckpointStore store, string prefix, CancellationToken cancellationToken)
     {

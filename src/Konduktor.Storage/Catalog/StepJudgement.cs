@@ -4,7 +4,7 @@ namespace Konduktor.Storage;
 internal sealed record ManifestRead(CheckpointManifest? Manifest, string? ETag, byte[]? Bytes, SkipReason? Reason, string? Problem, bool Vanished = false);
 
 /// <summary>A step judged for a restore: its manifest and version, why it is passed over, or that it disappeared meanwhile.</summary>
-internal sealed record Candidate(CheckpointManifest? Manifest, string? ETag, SkippedCheckpoint? Skip, bool Vanished = false)
+internal sealed record Candidate(CheckpointManifest? Manifest, string? ETag, SkippedCheckpoint? Skip, bool Vanished = false, byte[]? Bytes = null)
 {
     /// <summary>A step that was listed but holds nothing any more, or whose manifest went while it was read.</summary>
     public static Candidate Gone(long step) =>

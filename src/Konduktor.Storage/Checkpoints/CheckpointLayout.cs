@@ -16,8 +16,10 @@ internal static class CheckpointLayout
 
     public static string ScopePrefix(string run, string scope) => $"{run}/{scope}/";
 
-    public static string StepFolder(string run, string scope, long step) =>
-        $"{ScopePrefix(run, scope)}{StepPrefix}{step.ToString("D12", CultureInfo.InvariantCulture)}/";
+    public static string StepFolder(string run, string scope, long step) => $"{ScopePrefix(run, scope)}{StepName(step)}/";
+
+    /// <summary>A step folder's name: <c>step-</c> and the step in at least 12 digits.</summary>
+    public static string StepName(long step) => StepPrefix + step.ToString("D12", CultureInfo.InvariantCulture);
 
     public static string ManifestKey(string run, string scope, long step) => StepFolder(run, scope, step) + ManifestName;
 

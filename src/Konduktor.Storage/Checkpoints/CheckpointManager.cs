@@ -18,6 +18,7 @@ public sealed class CheckpointManager
     private readonly CheckpointRestorer _restorer;
     private readonly CheckpointRetention _retention;
     private readonly GarbageCollector _garbage;
+    private readonly CollectiveGarbage? _collectiveGarbage;
 
     /// <summary>Creates a manager.</summary>
     /// <param name="store">
@@ -52,7 +53,10 @@ public sealed class CheckpointManager
                 Options.RunId is null ? "KONDUKTOR_JOB_NAME" : "Konduktor:Checkpoints:RunId", RunId, $"a run id: {CheckpointLayout.NameRule} ({runProblem})");
         }
 
-        Scope = CheckpointLayout.IsRankKeyword(Options.Scope) ? job.DefaultScope : Options.Scope;
+        // Unset: collective with several nodes, unless a fixed scope says every pod writes there on its own.
+        Mode = Options.Mode ?? (job.NodeCount > 1 && CheckpointLayout.IsRankKeyword(Options.Scope) ? CheckpointMode.Collective : CheckpointMode.PerRank);
+        var collective = Mode == CheckpointMode.Collective && job.NodeCount > 1;
+        Scope = collective || CheckpointLayout.IsRankKeyword(Options.Scope) ? job.DefaultScope : Options.Scope;
         // One retry layer only: the manager's, unless the store already retries with the library's policy.
         Store = store is ResilientCheckpointStore || store.Capabilities.RetriesTransientFailures
             ? store
@@ -64,13 +68,36 @@ public sealed class CheckpointManager
 
         // The parts, each in its own folder; the verdicts are the only state they share, and the manager owns them.
         var verdicts = new Verdicts();
-        Catalog = new CheckpointCatalog(Store, RunId, Scope, verdicts);
-        _restorer = new CheckpointRestorer(Catalog, verdicts, Options, log);
-        _retention = new CheckpointRetention(Catalog, verdicts, Options, () => _restorer.RestoredStep, log);
-        _saver = new CheckpointSaver(Catalog, verdicts, _retention, Options, job, log, time);
+        Catalog = new CheckpointCatalog(Store, RunId, Scope, verdicts, partOfJob: collective);
+        // A collective job's parts are this rank's catalog; the collective parts add the step commit and the agreement.
+        var job0 = collective ? new CollectiveJob(Store, RunId, job, Options, log, time) : null;
+        Collective = job0?.Catalog;
+        _restorer = new CheckpointRestorer(Catalog, verdicts, Options, log, job0 is null ? null : new CollectiveAgreement(job0));
+        _retention = new CheckpointRetention(
+            Catalog, verdicts, Options, () => _restorer.RestoredStep, log, job0 is null ? null : new CollectiveRetention(job0, () => _restorer.RestoredStep));
+        _saver = new CheckpointSaver(Catalog, verdicts, _retention, Options, job, log, time, job0 is null ? null : new CollectiveCommit(job0));
         _garbage = new GarbageCollector(Catalog, _saver.ActiveWriters, Options, log, time);
+        _collectiveGarbage = job0 is null ? null : new CollectiveGarbage(job0, _saver.ActiveWriters);
+        if (collective)
+        {
+            CollectiveLog.Created(log, RunId, job.Rank, job.NodeCount);
+        }
+
         Log.ManagerCreated(log, RunId, Scope, Store.Location, Store.Capabilities);
     }
+
+    /// <summary>
+    /// How this job's ranks checkpoint: <see cref="CheckpointMode.Collective"/> when <see cref="CheckpointManagerOptions.Mode"/>
+    /// says so or, unset, when <c>NUM_NODES</c> is more than 1 and the scope is <c>rank</c>; otherwise <see cref="CheckpointMode.PerRank"/>.
+    /// </summary>
+    public CheckpointMode Mode { get; }
+
+    /// <summary>
+    /// The run's collective steps when this manager saves collectively (more than one node in <see cref="CheckpointMode.Collective"/>
+    /// mode), else <see langword="null"/>. Then <see cref="Catalog"/> holds this rank's parts, and a save returns once the
+    /// whole step is committed.
+    /// </summary>
+    public CollectiveCatalog? Collective { get; }
 
     /// <summary>The store, with the manager's retry pipeline around it unless the store retries by itself.</summary>
     public ICheckpointStore Store { get; }
@@ -260,5 +287,5 @@ public sealed class CheckpointManager
     /// <param name="cancellationToken">Cancels the collection.</param>
     /// <returns>The objects found (and deleted unless <paramref name="dryRun"/>).</returns>
     public Task<GarbageCollectionResult> CollectGarbageAsync(bool dryRun = false, TimeSpan? gracePeriod = null, CancellationToken cancellationToken = default) =>
-        _garbage.CollectAsync(dryRun, gracePeriod, cancellationToken);
+        _collectiveGarbage?.CollectAsync(dryRun, gracePeriod, cancellationToken) ?? _garbage.CollectAsync(dryRun, gracePeriod, cancellationToken);
 }

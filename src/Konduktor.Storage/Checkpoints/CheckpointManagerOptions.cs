@@ -27,6 +27,17 @@ public sealed class CheckpointManagerOptions
     /// </summary>
     public string Scope { get; set; } = "rank";
 
+    /// <summary>
+    /// How the ranks of a multi-node job checkpoint: <see cref="CheckpointMode.Collective"/> (one step for all ranks, the
+    /// default when <c>NUM_NODES</c> is more than 1 and <see cref="Scope"/> is <c>rank</c>) or <see cref="CheckpointMode.PerRank"/>
+    /// (independent scopes; the default otherwise). Collective needs <see cref="Scope"/> <c>rank</c>. With one node both
+    /// behave alike.
+    /// </summary>
+    public CheckpointMode? Mode { get; set; }
+
+    /// <summary>Collective checkpoints: how long a rank waits for the others.</summary>
+    public CollectiveOptions Collective { get; set; } = new();
+
     /// <summary>Which checkpoints to keep after each save.</summary>
     public RetentionOptions Retention { get; set; } = new();
 

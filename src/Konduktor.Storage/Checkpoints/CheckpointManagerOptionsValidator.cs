@@ -55,6 +55,24 @@ internal sealed class CheckpointManagerOptionsValidator : IValidateOptions<Check
             problems.Add(new($"{Section}:SymbolicLinks", options.SymbolicLinks.ToString(), "Follow or Refuse"));
         }
 
+        if (options.Mode is { } mode && !Enum.IsDefined(mode))
+        {
+            problems.Add(new($"{Section}:Mode", mode.ToString(), "Collective or PerRank (or unset: Collective when NUM_NODES is more than 1)"));
+        }
+        else if (options.Mode == CheckpointMode.Collective && !CheckpointLayout.IsRankKeyword(options.Scope))
+        {
+            problems.Add(new($"{Section}:Scope", options.Scope, "'rank' with Mode Collective (each rank saves its own part of every step), or Mode PerRank for a fixed scope"));
+        }
+
+        if (options.Collective is not { } collective)
+        {
+            problems.Add(new($"{Section}:Collective", null, "a collective section"));
+        }
+        else if (collective.Timeout < TimeSpan.FromMilliseconds(1) || collective.Timeout > TimeSpan.FromDays(1))
+        {
+            problems.Add(new($"{Section}:Collective:Timeout", collective.Timeout.ToString("c", CultureInfo.InvariantCulture), "a time span from 00:00:00.001 to 1.00:00:00"));
+        }
+
         if (options.Resilience is not { } resilience)
         {
             problems.Add(new($"{Section}:Resilience", null, "a resilience section"));

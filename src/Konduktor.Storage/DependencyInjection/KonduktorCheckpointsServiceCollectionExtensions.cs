@@ -92,9 +92,15 @@ public static partial class KonduktorCheckpointsServiceCollectionExtensions
         }
         catch (InvalidOperationException e) when (BinderFailure().Match(e.Message) is { Success: true } match)
         {
-            throw new CheckpointConfigurationException(match.Groups["key"].Value, match.Groups["value"].Value, $"a value of type {match.Groups["type"].Value}");
+            throw new CheckpointConfigurationException(match.Groups["key"].Value, match.Groups["value"].Value, Expected(match.Groups["type"].Value));
         }
     }
+
+    /// <summary>What a key of <paramref name="type"/> accepts: an enum's names (e.g. <c>Mode</c>: Collective, PerRank), else the type.</summary>
+    private static string Expected(string type) =>
+        new[] { typeof(CheckpointMode), typeof(SymbolicLinkPolicy), typeof(BestMode) }.FirstOrDefault(e => type.Contains(e.FullName!, StringComparison.Ordinal)) is { } known
+            ? $"one of {string.Join(", ", Enum.GetNames(known))} (a value of type {type})"
+            : $"a value of type {type}";
 
     // "Failed to convert configuration value 'abc' at 'Konduktor:Checkpoints:BufferSize' to type 'System.Int32'."
     [GeneratedRegex("value '(?<value>.*)' at '(?<key>[^']*)' to type '(?<type>[^']*)'", RegexOptions.CultureInvariant)]

@@ -27,6 +27,8 @@ namespace Konduktor.Storage;
 /// </remarks>
 public sealed class JobContext
 {
+    private const int MaxPort = 65535;
+
     private JobContext(
         string? jobName,
         string? kubernetesNamespace,
@@ -42,8 +44,10 @@ public sealed class JobContext
         string? awsProfile,
         string hostName,
         IReadOnlyList<CredentialFile> credentialFiles,
-        IReadOnlyList<CredentialFile> missingCredentialFiles)
+        IReadOnlyList<CredentialFile> missingCredentialFiles,
+        int? masterPort = null)
     {
+        MasterPort = masterPort;
         JobName = jobName;
         Namespace = kubernetesNamespace;
         NodeName = nodeName;
@@ -99,6 +103,12 @@ public sealed class JobContext
 
     /// <summary>The rendezvous address (<c>MASTER_ADDR</c>, else the first of <see cref="NodeHosts"/>), or <see langword="null"/>.</summary>
     public string? MasterAddress { get; }
+
+    /// <summary>
+    /// The rendezvous port (<c>MASTER_PORT</c>, from 1 to 65535) where rank 0 listens for the other ranks (e.g. to average
+    /// gradients), or <see langword="null"/> when it is not set.
+    /// </summary>
+    public int? MasterPort { get; }
 
     /// <summary>The job's output directory (<c>KONDUKTOR_OUTPUT_DIR</c>), or <see langword="null"/>.</summary>
     public string? OutputDirectory { get; }
@@ -180,8 +190,18 @@ public sealed class JobContext
             ReadText(environment, JobVariables.AwsProfile),
             environment.HostName,
             found,
-            missing);
+            missing,
+            ReadPort(environment));
     }
+
+    private static int? ReadPort(IJobEnvironment environment)
+    {
+        var port = ReadNumber(environment, [JobVariables.MasterPort], minimum: 1);
+        return port is { } p && p.Value > MaxPort
+            ? throw new CheckpointConfigurationException(p.Variable, p.Raw, $"a TCP port from 1 to {MaxPort}")
+            : port?.Value;
+    }
+
 
     /// <summary>Creates a context directly, for tests and for programs that know their place in the job another way.</summary>
     /// <param name="rank">This pod's index; from 0 to <paramref name="nodeCount"/> - 1.</param>
@@ -196,6 +216,7 @@ public sealed class JobContext
     /// <param name="acceleratorType">The accelerator type.</param>
     /// <param name="outputDirectory">The output directory.</param>
     /// <param name="hostName">The host name; <see cref="Environment.MachineName"/> when <see langword="null"/>.</param>
+    /// <param name="masterPort">The rendezvous port, from 1 to 65535; none when <see langword="null"/>.</param>
     /// <returns>The context, with no credential files.</returns>
     /// <exception cref="ArgumentOutOfRangeException">A number is out of range, or <paramref name="rank"/> is not less than <paramref name="nodeCount"/>.</exception>
     /// <exception cref="ArgumentException"><paramref name="jobName"/> or a host is empty or blank.</exception>
@@ -211,9 +232,16 @@ public sealed class JobContext
         string? nodeName = null,
         string? acceleratorType = null,
         string? outputDirectory = null,
-        string? hostName = null)
+        string? hostName = null,
+        int? masterPort = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(rank);
+        if (masterPort is { } port)
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(port, 1, nameof(masterPort));
+            ArgumentOutOfRangeException.ThrowIfGreaterThan(port, MaxPort, nameof(masterPort));
+        }
+
         ArgumentOutOfRangeException.ThrowIfLessThan(nodeCount, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(rank, nodeCount);
         ArgumentOutOfRangeException.ThrowIfNegative(restartAttempt);
@@ -245,7 +273,8 @@ public sealed class JobContext
             awsProfile: null,
             hostName ?? Environment.MachineName,
             [],
-            []);
+            [],
+            masterPort);
     }
 
     /// <summary>
@@ -265,6 +294,7 @@ public sealed class JobContext
         Append("host", HostName);
         Append("node", NodeName);
         Append("master", MasterAddress);
+        Append("master-port", MasterPort?.ToString(CultureInfo.InvariantCulture));
         Append("output", OutputDirectory);
         Append("aws-profile", AwsProfile);
         Append("credentials", CredentialFiles.Count == 0 ? "none" : string.Join(",", CredentialFiles.Select(Describe)));

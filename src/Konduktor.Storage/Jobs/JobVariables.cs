@@ -20,6 +20,7 @@ internal static class JobVariables
         NodeHostIps = "NODE_HOST_IPS",
         SkyPilotNodeIps = "SKYPILOT_NODE_IPS",
         MasterAddress = "MASTER_ADDR",
+        MasterPort = "MASTER_PORT",
         AwsSharedCredentialsFile = "AWS_SHARED_CREDENTIALS_FILE",
         AwsConfigFile = "AWS_CONFIG_FILE",
         AwsProfile = "AWS_PROFILE",

@@ -72,7 +72,7 @@ internal sealed partial class CheckpointRestorer
     /// <exception cref="CheckpointCorruptException">The copy does not match the manifest; that manifest version is marked corrupt.</exception>
     private async Task<bool> TryCopyLocalFileAsync(CheckpointManifest manifest, string? manifestETag, ManifestFile file, FileStream output, Action<long> report, CancellationToken cancellationToken)
     {
-        if (_localFiles?.OpenLocalFile(CheckpointLayout.StepFolder(RunId, Scope, manifest.Step) + file.Key) is not { } source)
+        if (_localFiles?.OpenLocalFile(catalog.StepFolder(manifest.Step) + file.Key) is not { } source)
         {
             return false;
         }

@@ -8,9 +8,11 @@ namespace Konduktor.Storage;
 /// Restores checkpoints: hands the newest one that checks out to a download into a directory (through
 /// <see cref="RestoreTarget"/>) or to a caller's load over verifying streams, passing over torn and corrupt ones and listing
 /// the scope again when one disappears under it. Owns <see cref="RestoredStep"/>; records what it finds corrupt in the
-/// manager's <see cref="Verdicts"/>.
+/// manager's <see cref="Verdicts"/>. In a collective job (<paramref name="collective"/>) only steps with a valid step commit
+/// count, and every rank agrees on the step through the store (see <see cref="CollectiveAgreement"/>).
 /// </summary>
-internal sealed partial class CheckpointRestorer(CheckpointCatalog catalog, Verdicts verdicts, CheckpointManagerOptions options, ILogger logger)
+internal sealed partial class CheckpointRestorer(
+    CheckpointCatalog catalog, Verdicts verdicts, CheckpointManagerOptions options, ILogger logger, CollectiveAgreement? collective = null)
 {
     // How many times one restore lists the scope before it gives up on checkpoints that keep disappearing under it.
     private const int MaxListings = 16;
@@ -49,6 +51,12 @@ internal sealed partial class CheckpointRestorer(CheckpointCatalog catalog, Verd
         RestoreTarget.ThrowIfRefused(directory, Store);
         var started = Stopwatch.GetTimestamp();
         var candidate = await catalog.JudgeAsync(step, cancellationToken).ConfigureAwait(false);
+        if (collective is not null)
+        {
+            var (commit, stepSkip) = await collective.JudgeStepAsync(step, cancellationToken).ConfigureAwait(false);
+            candidate = stepSkip is not null ? candidate with { Skip = stepSkip } : collective.CheckListed(commit!, candidate);
+        }
+
         if (candidate.Skip is { } skip)
         {
             throw new CheckpointNotFoundException(Store.Location, RunId, Scope, step, $"{skip.Reason}: {skip.Detail}");
@@ -127,11 +135,30 @@ internal sealed partial class CheckpointRestorer(CheckpointCatalog catalog, Verd
             long? gone = null;
             foreach (var step in await catalog.ListStepsAsync(cancellationToken).ConfigureAwait(false))
             {
+                StepCommit? commit = null;
+                if (collective is not null)
+                {
+                    // Only a step commit makes a collective step a checkpoint; a rank's verdict passes it over for every rank.
+                    var (stepCommit, stepSkip) = await collective.JudgeStepAsync(step, cancellationToken).ConfigureAwait(false);
+                    if (stepSkip is not null)
+                    {
+                        skipped.Add(stepSkip);
+                        continue;
+                    }
+
+                    commit = stepCommit;
+                }
+
                 var candidate = await catalog.JudgeAsync(step, cancellationToken).ConfigureAwait(false);
                 if (candidate.Vanished)
                 {
                     gone = step;
                     break;
+                }
+
+                if (commit is not null)
+                {
+                    candidate = collective!.CheckListed(commit, candidate);
                 }
 
                 if (candidate.Skip is { } skip)
@@ -142,20 +169,28 @@ internal sealed partial class CheckpointRestorer(CheckpointCatalog catalog, Verd
                         reasons[step] = skip;
                     }
 
+                    await ReportCorruptAsync(commit, skip, cancellationToken).ConfigureAwait(false);
                     continue;
                 }
 
                 try
                 {
                     var value = await use(candidate, [.. skipped], cancellationToken).ConfigureAwait(false);
+                    if (commit is not null && await collective!.AgreeAsync(commit, cancellationToken).ConfigureAwait(false) is { } disagreement)
+                    {
+                        skipped.Add(disagreement);
+                        continue;
+                    }
+
                     Report(skipped);
                     return (candidate, value, skipped);
                 }
                 catch (CheckpointCorruptException e) when (e.Step == step)
                 {
                     skipped.Add(reasons[step] = new SkippedCheckpoint(step, SkipReason.ChecksumMismatch, e.Message));
+                    await ReportCorruptAsync(commit, reasons[step], cancellationToken).ConfigureAwait(false);
                 }
-                catch (ObjectNotFoundException e) when (e.Key.StartsWith(CheckpointLayout.StepFolder(RunId, Scope, step), StringComparison.Ordinal))
+                catch (ObjectNotFoundException e) when (e.Key.StartsWith(catalog.StepFolder(step), StringComparison.Ordinal))
                 {
                     if (!await catalog.IsStillCommittedAsync(step, candidate.ETag, cancellationToken).ConfigureAwait(false))
                     {
@@ -166,6 +201,7 @@ internal sealed partial class CheckpointRestorer(CheckpointCatalog catalog, Verd
                     // The manifest that lists the file is still there: the checkpoint is missing a file, not deleted.
                     verdicts.JudgeBad(step, candidate.ETag);
                     skipped.Add(reasons[step] = new SkippedCheckpoint(step, SkipReason.MissingFile, e.Message));
+                    await ReportCorruptAsync(commit, reasons[step], cancellationToken).ConfigureAwait(false);
                 }
             }
 
@@ -207,13 +243,17 @@ internal sealed partial class CheckpointRestorer(CheckpointCatalog catalog, Verd
         }
     }
 
+    /// <summary>In a collective job, tells every rank that this rank's part of the step is torn or corrupt.</summary>
+    private Task ReportCorruptAsync(StepCommit? commit, SkippedCheckpoint skip, CancellationToken cancellationToken) =>
+        commit is null ? Task.CompletedTask : collective!.ReportCorruptAsync(commit, skip, cancellationToken);
+
     /// <summary>
     /// Opens one file as a stream that verifies it; a mismatch, or the file changing while it is read, marks the checkpoint
     /// (that manifest version) corrupt.
     /// </summary>
     public async Task<Stream> OpenVerifiedAsync(CheckpointManifest manifest, string? manifestETag, ManifestFile file, CancellationToken cancellationToken)
     {
-        var key = CheckpointLayout.StepFolder(RunId, Scope, manifest.Step) + file.Key;
+        var key = catalog.StepFolder(manifest.Step) + file.Key;
         Stream inner;
         try
         {

@@ -20,4 +20,10 @@ public enum SkipReason
 
     /// <summary>This manager found the checkpoint corrupt earlier (e.g. while a caller read it as a stream).</summary>
     KnownCorrupt,
+
+    /// <summary>
+    /// A collective step that a rank found torn or corrupt in its own part (or whose part is not the one the step commit
+    /// lists): every rank passes over it.
+    /// </summary>
+    PartCorrupt,
 }

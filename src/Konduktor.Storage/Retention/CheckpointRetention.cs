@@ -7,11 +7,18 @@ namespace Konduktor.Storage;
 /// deleted: the newest valid checkpoint, the step restored from, the step a save just committed, pinned steps, steps the
 /// manager judged corrupt, and nothing at all while the newest step folder that is not known corrupt is uncommitted.
 /// </summary>
-internal sealed class CheckpointRetention(CheckpointCatalog catalog, Verdicts verdicts, CheckpointManagerOptions options, Func<long?> restoredStep, ILogger logger)
+/// <remarks>In a collective job (<paramref name="collective"/>) it works on whole steps instead (see <see cref="CollectiveRetention"/>).</remarks>
+internal sealed class CheckpointRetention(
+    CheckpointCatalog catalog, Verdicts verdicts, CheckpointManagerOptions options, Func<long?> restoredStep, ILogger logger, CollectiveRetention? collective = null)
 {
     /// <summary>Applies retention; <paramref name="justCommitted"/>, the step a save has just committed, is kept whatever the policies say.</summary>
     public async Task<IReadOnlyList<long>> ApplyAsync(long? justCommitted, CancellationToken cancellationToken)
     {
+        if (collective is not null)
+        {
+            return await collective.ApplyAsync(justCommitted, cancellationToken).ConfigureAwait(false);
+        }
+
         var valid = new List<CheckpointManifest>();
         foreach (var step in await catalog.ListStepsAsync(cancellationToken).ConfigureAwait(false))
         {
@@ -70,7 +77,7 @@ internal sealed class CheckpointRetention(CheckpointCatalog catalog, Verdicts ve
     /// <summary>Deletes one checkpoint: its manifest (only the version that was read), then the data it lists.</summary>
     private async Task<bool> DeleteCheckpointAsync(CheckpointManifest checkpoint, CancellationToken cancellationToken)
     {
-        var folder = CheckpointLayout.StepFolder(catalog.RunId, catalog.Scope, checkpoint.Step);
+        var folder = catalog.StepFolder(checkpoint.Step);
         var manifestKey = folder + CheckpointLayout.ManifestName;
         var current = await catalog.ReadManifestAsync(checkpoint.Step, cancellationToken).ConfigureAwait(false);
         if (current.Manifest?.Writer != checkpoint.Writer)

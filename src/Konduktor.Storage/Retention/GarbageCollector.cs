@@ -141,7 +141,7 @@ internal sealed class GarbageCollector(CheckpointCatalog catalog, ActiveWriters 
         return referenced;
     }
 
-    private static void AddWriters(HashSet<string> referenced, CheckpointManifest? manifest)
+    internal static void AddWriters(HashSet<string> referenced, CheckpointManifest? manifest)
     {
         if (manifest is null)
         {

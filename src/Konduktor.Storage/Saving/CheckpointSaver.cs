@@ -10,8 +10,19 @@ namespace Konduktor.Storage;
 /// supersedes after moving the old manifest to quarantine, or another writer's commit: a conflict). Owns the writer folders
 /// of saves in progress (<see cref="ActiveWriters"/>).
 /// </summary>
+/// <remarks>
+/// In a collective job (<paramref name="collective"/>), the manifest is this rank's part: an old part of an earlier incarnation
+/// may be superseded, and after the part commit the step is committed across the ranks before the save returns.
+/// </remarks>
 internal sealed class CheckpointSaver(
-    CheckpointCatalog catalog, Verdicts verdicts, CheckpointRetention retention, CheckpointManagerOptions options, JobContext job, ILogger logger, TimeProvider time)
+    CheckpointCatalog catalog,
+    Verdicts verdicts,
+    CheckpointRetention retention,
+    CheckpointManagerOptions options,
+    JobContext job,
+    ILogger logger,
+    TimeProvider time,
+    CollectiveCommit? collective = null)
 {
     /// <summary>The store saves write to.</summary>
     public ICheckpointStore Store => catalog.Store;
@@ -29,7 +40,7 @@ internal sealed class CheckpointSaver(
     public CommitHooks Hooks { get; } = new();
 
     /// <summary>The folder of <paramref name="step"/> in this manager's run and scope.</summary>
-    public string StepFolder(long step) => CheckpointLayout.StepFolder(catalog.RunId, catalog.Scope, step);
+    public string StepFolder(long step) => catalog.StepFolder(step);
 
     /// <summary>Begins a save of <paramref name="step"/> in a fresh writer folder.</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="step"/> is negative.</exception>
@@ -98,11 +109,16 @@ internal sealed class CheckpointSaver(
 
         // Checked exactly as readers will check it: a commit that every restore would skip must not happen.
         var bytes = ManifestCodec.SerializeForCommit(manifest);
-        var key = CheckpointLayout.ManifestKey(catalog.RunId, catalog.Scope, save.Step);
+        var key = catalog.ManifestKey(save.Step);
         await Hooks.RunAsync(save.Step, cancellationToken).ConfigureAwait(false);
         await WriteManifestAsync(save.Step, key, bytes, save.WriterId, cancellationToken).ConfigureAwait(false);
         verdicts.Forget(save.Step);
         EndSave(save, "committed");
+        if (collective is not null)
+        {
+            await collective.CommitStepAsync(save.Step, manifest, cancellationToken).ConfigureAwait(false);
+        }
+
         Log.Saved(logger, save.Step, files.Count, manifest.TotalLength, save.Elapsed.TotalSeconds);
 
         if (Options.Retention.ApplyAfterSave)
@@ -206,7 +222,8 @@ internal sealed class CheckpointSaver(
                     return; // Our own earlier attempt got through; only its answer was lost.
                 }
 
-                if (!superseded && verdicts.MaySupersede(step, existing.ETag))
+                if (!superseded && (verdicts.MaySupersede(step, existing.ETag)
+                    || (collective is not null && await collective.MaySupersedePartAsync(step, existing, cancellationToken).ConfigureAwait(false))))
                 {
                     await QuarantineAsync(step, key, existing, cancellationToken).ConfigureAwait(false);
                     continue;
@@ -250,7 +267,7 @@ internal sealed class CheckpointSaver(
     private async Task QuarantineAsync(long step, string manifestKey, ManifestRead bad, CancellationToken cancellationToken)
     {
         var stamp = time.GetUtcNow().ToString("yyyyMMdd'T'HHmmssfff'Z'", CultureInfo.InvariantCulture);
-        var quarantineKey = $"{CheckpointLayout.QuarantinePrefix(catalog.RunId, catalog.Scope, step)}{stamp}-{NewWriterId()}.manifest.json";
+        var quarantineKey = $"{catalog.QuarantinePrefix(step)}{stamp}-{NewWriterId()}.manifest.json";
         Log.Superseding(logger, step, quarantineKey);
         await Store.PutAsync(quarantineKey, new MemoryStream(bad.Bytes ?? [], writable: false), ObjectWriteOptions.CreateOnlyWrite, cancellationToken).ConfigureAwait(false);
         try

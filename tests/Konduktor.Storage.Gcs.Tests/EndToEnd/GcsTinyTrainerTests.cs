@@ -51,6 +51,17 @@ public sealed class GcsTinyTrainerTests : IAsyncLifetime
         Assert.True(_server.Counters.Requests > 3 * _server.Counters.ResumableInitiations, $"{_server.Counters.Requests} requests for {_server.Counters.ResumableInitiations} uploads");
     }
 
+    [Fact]
+    public async Task TwoRanks_Rank1CrashesAfterStep10_BothResumeFromStep5WithTheUninterruptedWeights()
+    {
+        using var store = GcsTestStores.Create(_server, _bucket, "ckpt");
+
+        await TrainerGang.CrashOfOneRankAsync(
+            _work,
+            Pod("two-nodes", 0, ("Trainer__PayloadMiB", "0")),
+            async under => await store.ListAsync(under).Where(e => e.Info is not null).Select(e => e.Key).ToListAsync());
+    }
+
     private Dictionary<string, string> Pod(string job, int restartAttempt, params (string Key, string Value)[] settings)
     {
         var environment = new Dictionary<string, string>

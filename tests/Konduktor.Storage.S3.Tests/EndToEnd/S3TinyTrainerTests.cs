@@ -78,6 +78,14 @@ public sealed class S3TinyTrainerTests : IDisposable
     }
 
     [Fact]
+    public async Task TwoRanks_Rank1CrashesAfterStep10_BothResumeFromStep5WithTheUninterruptedWeights()
+    {
+        await S3TestStores.EnsureBucketAsync(_server);
+
+        await TrainerGang.CrashOfOneRankAsync(_work, Pod("two-nodes", 0), async under => await KeysAsync(under));
+    }
+
+    [Fact]
     public async Task AwsCli_CheckpointSavedByTheLibrary_IsListedAndDownloadedWithMatchingBytes()
     {
         await S3TestStores.EnsureBucketAsync(_server);

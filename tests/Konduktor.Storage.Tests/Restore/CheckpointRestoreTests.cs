@@ -299,7 +299,7 @@ public sealed class CheckpointRestoreTests
     public async Task RestoreLatestAsync_OtherScopesAndRuns_AreIgnored()
     {
         var mine = Manager(_store);
-        var otherRank = Manager(_store, job: JobContext.Create(rank: 1, nodeCount: 2));
+        var otherRank = Manager(_store, o => o.Mode = CheckpointMode.PerRank, job: JobContext.Create(rank: 1, nodeCount: 2));
         var otherRun = Manager(_store, o => o.RunId = "run-10");
         await mine.SaveAsync(1, ("a", Bytes(1, 1)));
         await otherRank.SaveAsync(5, ("a", Bytes(1, 5)));

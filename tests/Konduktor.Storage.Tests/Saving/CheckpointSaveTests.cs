@@ -33,7 +33,7 @@ public sealed class CheckpointSaveTests
     public async Task SaveAsync_Layout_FollowsTheContract()
     {
         var store = new InMemoryCheckpointStore();
-        var manager = Manager(store, job: JobContext.Create(rank: 2, nodeCount: 4, restartAttempt: 1));
+        var manager = Manager(store, o => o.Mode = CheckpointMode.PerRank, job: JobContext.Create(rank: 2, nodeCount: 4, restartAttempt: 1));
 
         var manifest = await manager.SaveAsync(1200, ("model.bin", Bytes(10, 1)));
 
