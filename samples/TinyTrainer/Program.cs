@@ -13,6 +13,7 @@ using Microsoft.Extensions.Options;
 
 using TinyTrainer;
 using TinyTrainer.Launcher;
+using TinyTrainer.Outputs;
 
 var builder = Host.CreateApplicationBuilder(args);
 
@@ -41,6 +42,14 @@ if (string.IsNullOrWhiteSpace(builder.Configuration[LocationKey]))
     builder.Configuration.AddInMemoryCollection([new(LocationKey, Path.Combine(Directory.GetCurrentDirectory(), ".checkpoints"))]);
 }
 
+// Like a pod's own disk: one output folder per job and rank, so local pods sharing a working directory never mix outputs.
+const string OutputsKey = "Konduktor:Outputs:LocalDirectory";
+if (string.IsNullOrWhiteSpace(builder.Configuration[OutputsKey]) && string.IsNullOrEmpty(Environment.GetEnvironmentVariable("KONDUKTOR_OUTPUT_DIR")))
+{
+    var pod = $"rank-{Environment.GetEnvironmentVariable("JOB_COMPLETION_INDEX") ?? "0"}";
+    builder.Configuration.AddInMemoryCollection([new(OutputsKey, Path.Combine(Directory.GetCurrentDirectory(), ".outputs", Environment.GetEnvironmentVariable("KONDUKTOR_JOB_NAME")!, pod))]);
+}
+
 // Warnings (a skipped checkpoint, a retried request) show; the host's start-up chatter does not. Every log line goes to
 // stderr, one line each, so stdout carries only the trainer's own report. Logging__LogLevel__Default=Information overrides.
 builder.Logging.SetMinimumLevel(LogLevel.Warning);
@@ -55,6 +64,8 @@ builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout =
     TimeSpan.TryParse(builder.Configuration[$"{ShutdownOptions.SectionName}:GracePeriod"], CultureInfo.InvariantCulture, out var grace) && grace > TimeSpan.Zero
         ? grace
         : new ShutdownOptions().GracePeriod);
+builder.Services.AddKonduktorOutputs(builder.Configuration);
+builder.Services.AddSingleton<TrainerOutputs>();
 builder.Services.AddHostedService<TrainerService>();
 using var host = builder.Build();
 try
@@ -62,6 +73,7 @@ try
     // Resolve now so that a bad variable or option is one clear message and exit code 2, before anything runs.
     host.Services.GetRequiredService<CheckpointManager>();
     host.Services.GetRequiredService<CheckpointShutdown>();
+    host.Services.GetRequiredService<OutputSync>();
 }
 catch (Exception e) when (e is CheckpointConfigurationException or OptionsValidationException or CheckpointStorageException
     or InvalidOperationException) // the configuration binder's "cannot convert 'abc' at 'Konduktor:Checkpoints:BufferSize'"

@@ -8,6 +8,7 @@ using Microsoft.Extensions.Hosting;
 
 using TinyTrainer.Checkpointing;
 using TinyTrainer.Distributed;
+using TinyTrainer.Outputs;
 using TinyTrainer.Training;
 
 namespace TinyTrainer;
@@ -17,7 +18,7 @@ namespace TinyTrainer;
 /// pods without raising it), train to the last step saving every few steps, and report the result.
 /// </summary>
 internal sealed class TrainerService(
-    CheckpointManager manager, BackgroundCheckpointSaver saver, CheckpointShutdown shutdown, JobContext job, TrainerOptions options, IHostApplicationLifetime lifetime)
+    CheckpointManager manager, BackgroundCheckpointSaver saver, CheckpointShutdown shutdown, JobContext job, TrainerOptions options, TrainerOutputs outputs, IHostApplicationLifetime lifetime)
     : BackgroundService
 {
     /// <summary>The exit code of a crash on purpose.</summary>
@@ -66,6 +67,7 @@ internal sealed class TrainerService(
         Console.WriteLine(DescribeResume(resumed));
         var resumedFrom = resumed.State?.Step;
         var state = resumed.State ?? TrainingState.Fresh();
+        await outputs.ResumeAsync(resumedFrom, stoppingToken);
         var crashAt = job.RestartAttempt == 0 ? options.CrashAtStep : 0;
         var savedStep = resumedFrom;
         var blocked = TimeSpan.Zero;
@@ -85,6 +87,7 @@ internal sealed class TrainerService(
                 await Task.Delay(options.StepDelayMs, CancellationToken.None);
             }
 
+            await outputs.RecordStepAsync(state.Step, loss, CancellationToken.None);
             if (state.Step == crashAt)
             {
                 // Deterministic on purpose: every earlier save is durable before the crash (a kill -9 would not wait).
@@ -116,6 +119,7 @@ internal sealed class TrainerService(
 
         // The final drain is not blocked time: the training is over.
         await saver.FlushAsync(CancellationToken.None);
+        await outputs.WriteSummaryAsync(state.Step, state.Loss, CancellationToken.None);
         var result = new TrainerResult(state.Step, resumedFrom, job.RestartAttempt, state.Loss, state.WeightsSha256(), Math.Round(blocked.TotalSeconds, 6), saves);
         Console.WriteLine("RESULT " + JsonSerializer.Serialize(result, SampleJson.Default.TrainerResult));
     }

@@ -8,31 +8,17 @@ namespace Konduktor.Storage;
 /// pass: a file rewritten in place since is caught before its changed bytes replace pieces (<see cref="LocalFileRewrittenException"/>).
 /// A file that ends before the range does is caught too.
 /// </summary>
-internal sealed class LocalRangeStream(SafeFileHandle file, long start, long length, ContentHash? whole, IReadOnlyList<OutputPiece>? pieces) : Stream
+internal sealed class LocalRangeStream(SafeFileHandle file, long start, long length, ContentHash? whole, IReadOnlyList<OutputPiece>? pieces) : ReadOnlyStream
 {
     private readonly LocalFileReadStream _inner = new(file, start, length);
     private ContentHash _piece = new();
     private int _pieceIndex;
-    private long _read;
 
-    public override bool CanRead => true;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => false;
-
-    public override long Length => length;
-
-    public override long Position
+    public override int Read(Span<byte> buffer)
     {
-        get => _read;
-        set => throw new NotSupportedException();
+        var read = _inner.Read(buffer);
+        return Observe(buffer[..read]);
     }
-
-    public override int Read(byte[] buffer, int offset, int count) => Observe(buffer.AsSpan(offset, _inner.Read(buffer, offset, count)));
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
@@ -44,9 +30,9 @@ internal sealed class LocalRangeStream(SafeFileHandle file, long start, long len
     {
         if (data.IsEmpty)
         {
-            if (_read != length)
+            if (_inner.Position != length)
             {
-                throw new LocalFileRewrittenException($"it ended at byte {start + _read} while {start + length} were expected");
+                throw new LocalFileRewrittenException($"it ended at byte {start + _inner.Position} while {start + length} were expected");
             }
 
             return 0;
@@ -58,7 +44,6 @@ internal sealed class LocalRangeStream(SafeFileHandle file, long start, long len
             Check(data);
         }
 
-        _read += data.Length;
         return data.Length;
     }
 
@@ -82,16 +67,6 @@ internal sealed class LocalRangeStream(SafeFileHandle file, long start, long len
             }
         }
     }
-
-    public override void Flush()
-    {
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 }
 
 /// <summary>A local file was not only appended to since it was last synced: it is uploaded whole again.</summary>

@@ -1,10 +1,20 @@
+using System.Diagnostics.Metrics;
+
 using Microsoft.Extensions.Logging;
 
 namespace Konduktor.Storage;
 
-/// <summary>The output sync's log messages (event ids 2000–2099; docs/architecture.md has the table).</summary>
+/// <summary>The output sync's log messages (event ids 2000–2099; docs/architecture.md has the table) and metrics.</summary>
 internal static partial class OutputLog
 {
+    /// <summary>Bytes the output sync sent to the store, by kind of pass.</summary>
+    public static readonly Counter<long> BytesWritten =
+        StorageTelemetry.Meter.CreateCounter<long>("konduktor.storage.outputs.bytes.written", "By", "Runtime output bytes sent to the store by the output sync.");
+
+    /// <summary>How long each pass of the output sync took, by kind of pass.</summary>
+    public static readonly Histogram<double> PassDuration =
+        StorageTelemetry.Meter.CreateHistogram<double>("konduktor.storage.outputs.sync.duration", "s", "Time of one output sync pass.");
+
     [LoggerMessage(2000, LogLevel.Information, "Syncing outputs from {Directory} to {Location} run '{Run}', scope '{Scope}' every {Interval}.")]
     public static partial void Started(ILogger logger, string directory, Uri location, string run, string scope, TimeSpan interval);
 

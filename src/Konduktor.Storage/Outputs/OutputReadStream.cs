@@ -5,7 +5,7 @@ namespace Konduktor.Storage;
 /// as it ends and the whole content's at the end. A mismatch throws <see cref="OutputCorruptException"/> instead of
 /// reporting the end, so a reader that reaches the end has verified content.
 /// </summary>
-internal sealed class OutputReadStream(ICheckpointStore store, string run, OutputFileInfo output, IReadOnlyList<OutputReadStream.Segment> segments) : Stream
+internal sealed class OutputReadStream(ICheckpointStore store, string run, OutputFileInfo output, IReadOnlyList<OutputReadStream.Segment> segments) : ReadOnlyStream
 {
     private readonly ContentHash _whole = new();
     private ContentHash _piece = new();
@@ -15,12 +15,6 @@ internal sealed class OutputReadStream(ICheckpointStore store, string run, Outpu
     /// <summary>One object to read: its full key, and what it must hold (<see langword="null"/> checksum: not checked).</summary>
     public sealed record Segment(string Key, long Length, string? Checksum);
 
-    public override bool CanRead => true;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => false;
-
     public override long Length => output.Length;
 
     public override long Position
@@ -29,10 +23,8 @@ internal sealed class OutputReadStream(ICheckpointStore store, string run, Outpu
         set => throw new NotSupportedException();
     }
 
-    public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
 
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+    public override int Read(Span<byte> buffer) => ReadBlocking(buffer);
 
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
@@ -117,16 +109,6 @@ internal sealed class OutputReadStream(ICheckpointStore store, string run, Outpu
             throw new OutputCorruptException(run, output.Path, $"checksum {expected} in '{ObjectKey.Printable(segment.Key)}'", actual);
         }
     }
-
-    public override void Flush()
-    {
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {

@@ -31,11 +31,11 @@ public sealed partial class OutputSync
             {
                 var lastWrite = File.GetLastWriteTimeUtc(source.Handle);
                 var state = _files.GetValueOrDefault(entry.Name) ?? await AdoptAsync(entry.Name, path, source, cancellationToken).ConfigureAwait(false);
-                if (state is not null && state.Length == source.Length && state.LastWrite == lastWrite)
+                if (state is { Stale: false } && state.Length == source.Length && state.LastWrite == lastWrite)
                 {
                     tally.Same();
                 }
-                else if (state is not null && source.Length >= state.Length && TailMatches(state, source))
+                else if (state is { Stale: false } && source.Length >= state.Length && TailMatches(state, source))
                 {
                     if (source.Length > state.Length)
                     {
@@ -101,16 +101,23 @@ public sealed partial class OutputSync
             return null; // replaced by this pass
         }
 
-        if (record is null || source.Length < record.Length || (record.IsPlain && source.Length != record.Length))
+        if (record is null)
         {
             return null;
+        }
+
+        // A record the local file does not continue: the file is uploaded anew, and the record's pieces go with the old content.
+        var stale = new SyncedFile(path, new ContentHash()) { Stale = true, Pieces = [.. (record.Pieces ?? []).Select(p => new Piece(p, Piece.Sealed))] };
+        if (source.Length < record.Length || (record.IsPlain && source.Length != record.Length))
+        {
+            return stale;
         }
 
         var hash = new ContentHash();
         await new LocalRangeStream(source.Handle, 0, record.Length, hash, null).CopyToAsync(Stream.Null, cancellationToken).ConfigureAwait(false);
         if (hash.Current() != record.Checksum)
         {
-            return null;
+            return stale;
         }
 
         var state = new SyncedFile(path, hash)
@@ -206,7 +213,7 @@ public sealed partial class OutputSync
 
     private async Task<OutputPiece> UploadPieceAsync(string path, Stream content, long offset, long length, Tally tally, CancellationToken cancellationToken)
     {
-        var key = NewPieceKey(path, offset, length);
+        var key = NewPieceKey(path);
         await using (content.ConfigureAwait(false))
         {
             var (sent, checksum, _) = await OutputStoreIo.UploadAsync(Store, OutputLayout.InternalRoot(Outputs.Run) + key, content, createOnly: false, cancellationToken).ConfigureAwait(false);
@@ -271,6 +278,9 @@ public sealed partial class OutputSync
         public byte[] Tail { get; set; } = [];
 
         public List<Piece> Pieces { get; set; } = [];
+
+        /// <summary>The store's record of another content, which this file replaces (only its pieces are of use: to delete).</summary>
+        public bool Stale { get; init; }
 
         /// <summary>The store holds the content as the plain object at its path.</summary>
         public bool IsPlain { get; set; }

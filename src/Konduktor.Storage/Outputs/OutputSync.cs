@@ -123,6 +123,9 @@ public sealed partial class OutputSync
 
             var result = new OutputSyncResult(tally.Files, tally.Unchanged, tally.Bytes, [.. synced.OrderBy(p => p.Path, StringComparer.Ordinal)]);
             Report(result.Problems);
+            var kind = new KeyValuePair<string, object?>("konduktor.pass", final ? "final" : "periodic");
+            OutputLog.BytesWritten.Add(result.BytesUploaded, kind);
+            OutputLog.PassDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, kind);
             OutputLog.Synced(_logger, final ? "final" : "periodic", result.FilesUploaded, result.FilesUnchanged, result.BytesUploaded, result.Problems.Count, Stopwatch.GetElapsedTime(started).TotalSeconds);
             return result;
         }
@@ -147,8 +150,8 @@ public sealed partial class OutputSync
 
     private string OutputPath(string name) => Scope + "/" + name;
 
-    private string NewPieceKey(string path, long offset, long length) =>
-        $"{OutputLayout.PiecesFolder(path)}{_writer}g{Interlocked.Increment(ref _generation)}-{offset:D15}-{length:D15}";
+    // Short names keep the records small (a record lists every piece); the record holds each piece's offset and length.
+    private string NewPieceKey(string path) => $"{OutputLayout.PiecesFolder(path)}{_writer}-{Interlocked.Increment(ref _generation)}";
 
     /// <summary>Counts of one pass, added to from parallel uploads.</summary>
     private sealed class Tally

@@ -9,29 +9,10 @@ internal sealed class OutputSyncOptionsValidator : IValidateOptions<OutputSyncOp
 {
     private const string Section = OutputSyncOptions.SectionName;
 
-    public ValidateOptionsResult Validate(string? name, OutputSyncOptions options)
-    {
-        var builder = new ValidateOptionsResultBuilder();
-        foreach (var problem in Problems(options))
-        {
-            builder.AddError(problem.Message);
-        }
-
-        return builder.Build();
-    }
+    public ValidateOptionsResult Validate(string? name, OutputSyncOptions options) => OptionsProblems.ToResult(Problems(options));
 
     /// <exception cref="CheckpointConfigurationException">A value is invalid: it names the first key and value, its message every invalid value.</exception>
-    public static void ThrowIfInvalid(OutputSyncOptions options)
-    {
-        var problems = Problems(options);
-        if (problems.Count > 0)
-        {
-            var first = problems[0];
-            throw problems.Count == 1
-                ? first
-                : new CheckpointConfigurationException(first.Key, first.Value, first.Expected + string.Concat(problems.Skip(1).Select(p => ". Also " + p.Message.TrimEnd('.'))));
-        }
-    }
+    public static void ThrowIfInvalid(OutputSyncOptions options) => OptionsProblems.ThrowIfAny(Problems(options));
 
     private static List<CheckpointConfigurationException> Problems(OutputSyncOptions options)
     {

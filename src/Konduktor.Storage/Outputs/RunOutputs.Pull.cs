@@ -41,6 +41,12 @@ public sealed partial class RunOutputs
         foreach (var output in outputs)
         {
             var relative = output.Path == folder ? output.Path[(output.Path.LastIndexOf('/') + 1)..] : output.Path[(folder.Length == 0 ? 0 : folder.Length + 1)..];
+            if (ObjectKey.Check(relative) is { } problem)
+            {
+                // Only an object something else put in the store can have such a name; it must not land outside the destination.
+                throw new OutputCorruptException(Run, output.Path, "a path that stays inside the destination", $"a path where {problem}");
+            }
+
             var local = Path.Join(root, relative.Replace('/', Path.DirectorySeparatorChar));
             var before = total;
             await DownloadAsync(output, local, fileBytes =>

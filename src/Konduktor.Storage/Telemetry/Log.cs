@@ -6,7 +6,7 @@ namespace Konduktor.Storage;
 /// <remarks>
 /// Event ids, one range per package or concern so that additions never collide (docs/architecture.md has the table):
 /// 1–99 the core (this class); 101–199 the S3 store; 201–299 the GCS store; 1001–1099 the core's retries
-/// (<c>ResilienceLog</c>); 1800–1899 the core, events added by the hardening of issue 18.
+/// (<c>ResilienceLog</c>); 1800–1899 the core, events added by the hardening of issue 18; 2000–2099 the output sync (<c>OutputLog</c>).
 /// </remarks>
 internal static partial class Log
 {

@@ -1,9 +1,12 @@
+using System.Collections.Concurrent;
+
 namespace Konduktor.Storage.Testing;
 
 /// <summary>A store that counts the requests made through it and the bytes written, for tests that measure upload cost.</summary>
 /// <param name="inner">The store that does the work.</param>
 public sealed class CountingStore(ICheckpointStore inner) : DelegatingStore(inner)
 {
+    private readonly ConcurrentDictionary<string, long> _bytesByKey = new(StringComparer.Ordinal);
     private long _bytesWritten;
     private int _writes;
     private int _reads;
@@ -20,9 +23,13 @@ public sealed class CountingStore(ICheckpointStore inner) : DelegatingStore(inne
     /// <summary>Every request: writes, reads, stats, listings and deletes.</summary>
     public int Requests => Writes + Volatile.Read(ref _reads) + Volatile.Read(ref _lists) + Volatile.Read(ref _stats) + Volatile.Read(ref _deletes);
 
+    /// <summary>Bytes handed to puts and writers of the keys <paramref name="filter"/> accepts.</summary>
+    public long BytesWrittenTo(Func<string, bool> filter) => _bytesByKey.Where(p => filter(p.Key)).Sum(p => p.Value);
+
     /// <summary>Sets every count back to zero.</summary>
     public void Reset()
     {
+        _bytesByKey.Clear();
         Interlocked.Exchange(ref _bytesWritten, 0);
         Interlocked.Exchange(ref _writes, 0);
         Interlocked.Exchange(ref _reads, 0);
@@ -36,7 +43,7 @@ public sealed class CountingStore(ICheckpointStore inner) : DelegatingStore(inne
     {
         Interlocked.Increment(ref _writes);
         var info = await Inner.PutAsync(key, content, options, cancellationToken);
-        Interlocked.Add(ref _bytesWritten, info.Length);
+        Add(key, info.Length);
         return info;
     }
 
@@ -75,6 +82,12 @@ public sealed class CountingStore(ICheckpointStore inner) : DelegatingStore(inne
         return Inner.DeleteAsync(key, ifMatch, cancellationToken);
     }
 
+    private void Add(string key, long bytes)
+    {
+        Interlocked.Add(ref _bytesWritten, bytes);
+        _bytesByKey.AddOrUpdate(key, bytes, (_, sum) => sum + bytes);
+    }
+
     private sealed class CountingWriter(ObjectWriteStream inner, CountingStore owner) : ObjectWriteStream
     {
         public override string Key => inner.Key;
@@ -86,13 +99,13 @@ public sealed class CountingStore(ICheckpointStore inner) : DelegatingStore(inne
         public override void Write(ReadOnlySpan<byte> buffer)
         {
             inner.Write(buffer);
-            Interlocked.Add(ref owner._bytesWritten, buffer.Length);
+            owner.Add(Key, buffer.Length);
         }
 
         public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
         {
             await inner.WriteAsync(buffer, cancellationToken);
-            Interlocked.Add(ref owner._bytesWritten, buffer.Length);
+            owner.Add(Key, buffer.Length);
         }
 
         protected override void Dispose(bool disposing)

@@ -134,6 +134,34 @@ public sealed class AddKonduktorOutputsTests : IDisposable
         Assert.Equal("{\"loss\":0.5}", File.ReadAllText(Path.Combine(_root, "store", "job-1", "outputs", "rank-00000", "eval", "summary.json")));
     }
 
+    [Fact]
+    public async Task Location_RunAndScopeSet_OutputsGoThereNotToTheCheckpointStore()
+    {
+        var elsewhere = Path.Combine(_root, "elsewhere");
+        using var host = BuildHost(new()
+        {
+            ["Konduktor:Outputs:Location"] = new Uri(elsewhere).AbsoluteUri,
+            ["Konduktor:Outputs:RunId"] = "stage-2",
+            ["Konduktor:Outputs:Scope"] = "eval",
+        });
+        await host.StartAsync();
+        File.WriteAllText(Path.Combine(_root, "out", "result.txt"), "done");
+
+        await host.StopAsync();
+
+        Assert.Equal("done", File.ReadAllText(Path.Combine(elsewhere, "stage-2", "outputs", "eval", "result.txt")));
+        Assert.False(Directory.Exists(Path.Combine(_root, "store", "job-1", "outputs")));
+    }
+
+    [Fact]
+    public async Task Location_UnknownScheme_ErrorNamesTheKey()
+    {
+        using var host = BuildHost(new() { ["Konduktor:Outputs:Location"] = "s3://bucket/prefix" });
+        var error = await Assert.ThrowsAsync<CheckpointConfigurationException>(() => host.StartAsync());
+        Assert.Equal("Konduktor:Outputs:Location", error.Key);
+        Assert.Contains(".AddS3()", error.Message, StringComparison.Ordinal);
+    }
+
     /// <summary>Records the keys written, in order.</summary>
     private sealed class RecordingStore(ICheckpointStore inner, ConcurrentQueue<string> written) : DelegatingStore(inner)
     {

@@ -87,6 +87,37 @@ public sealed class OutputSyncLocalFilesTests : IDisposable
         await restarted.FinalSyncAsync();
 
         Assert.Equal("1\n2\n3\n", Encoding.UTF8.GetString(await restarted.Outputs.ReadAllBytesAsync("rank-00000/metrics.jsonl")));
+
+        // The pieces of the content the trimmed file replaced are gone too, not only the later ones.
+        await foreach (var entry in store.ListAsync("run/outputs/.konduktor/rank-00000/metrics.jsonl.pieces/"))
+        {
+            Assert.Fail($"piece left behind: {entry.Key}");
+        }
+    }
+
+    [Fact]
+    public async Task Sync_DirectoryMissing_ErrorNamesIt()
+    {
+        var missing = Path.Combine(_root, "never-created");
+        var error = await Assert.ThrowsAsync<DirectoryNotFoundException>(() => new OutputSync(new InMemoryCheckpointStore("missing"), "run", "rank-00000", missing).SyncAsync());
+        Assert.Contains(missing, error.Message, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(missing));
+    }
+
+    [Theory]
+    [InlineData("run/x", "rank-00000")]
+    [InlineData("run", ".konduktor")]
+    [InlineData("run", "a/b")]
+    [InlineData("..", "rank-00000")]
+    public void Create_RunOrScopeNotOneSegment_Refused(string run, string scope) =>
+        Assert.Throws<ArgumentException>(() => new OutputSync(new InMemoryCheckpointStore("bad"), run, scope, _root));
+
+    [Fact]
+    public async Task Outputs_PathInsideTheLibrarysFolder_Refused()
+    {
+        var outputs = new RunOutputs(new InMemoryCheckpointStore("reserved"), "run");
+        var error = await Assert.ThrowsAsync<ArgumentException>(() => outputs.PublishAsync(".konduktor/x.meta", new byte[] { 1 }));
+        Assert.Contains("library's own folder", error.Message, StringComparison.Ordinal);
     }
 
     private static void MakeFifo(string path)
