@@ -38,6 +38,27 @@ public sealed class RadosGwCliTests : CliScenarioTests
     }
 
     [Fact]
+    public Task SampleRun_LsVerifyFlipPull()
+    {
+        // The sample's pods as Konduktor runs them: credentials mounted at ~/.aws, the endpoint from AWS_ENDPOINT_URL_S3.
+        var work = Temp.Combine("pods");
+        var aws = Path.Combine(work, ".home", ".aws");
+        Directory.CreateDirectory(aws);
+        File.WriteAllText(Path.Combine(aws, "credentials"), $"[default]\naws_access_key_id = {_server.AccessKey}\naws_secret_access_key = {_server.SecretKey}\n");
+        File.WriteAllText(Path.Combine(aws, "config"), $"[default]\nregion = {RadosGwServer.Region}\n");
+        var location = NewLocation();
+        return SampleCheckpointsScenario.RunAsync(
+            work,
+            new Checkpoints(location, Connection, Environment),
+            _ => new Dictionary<string, string>
+            {
+                ["Konduktor__Checkpoints__Location"] = location,
+                ["AWS_ENDPOINT_URL_S3"] = _server.Endpoint.ToString(),
+            },
+            CliAsync);
+    }
+
+    [Fact]
     public async Task MissingBucket_OneLineExit2()
     {
         var result = await CliAsync("ls", "s3://no-such-bucket-here/x", "--run", "job");

@@ -89,6 +89,20 @@ internal sealed class Checkpoints(string location, ConnectionSettings connection
         return [.. steps.Where(s => s.State == StepState.Committed).Select(s => s.Step)];
     }
 
+    /// <summary>A committed step's files (name → bytes), read back through the library.</summary>
+    public async Task<Dictionary<string, byte[]>> ReadStepAsync(long step)
+    {
+        await using var session = Open();
+        var inspection = await session.Manager(Run, Scope).Catalog.InspectAsync(step);
+        var files = new Dictionary<string, byte[]>();
+        foreach (var file in inspection.Manifest!.Files)
+        {
+            files[file.Name] = await ReadAsync(session.Store, StepFolder(step) + file.Key);
+        }
+
+        return files;
+    }
+
     public static string StepFolder(long step) => $"{Run}/{Scope}/step-{step:D12}/";
 
     private StoreSession Open() => StoreSession.Open(location, connection, environment);
