@@ -1,5 +1,3 @@
-using System.CommandLine;
-
 namespace Konduktor.Storage.Cli;
 
 /// <summary>The command tree of <c>konduktor-storage</c>, and how one invocation runs and fails.</summary>

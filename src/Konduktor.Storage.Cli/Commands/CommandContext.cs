@@ -1,5 +1,3 @@
-using System.CommandLine;
-
 namespace Konduktor.Storage.Cli;
 
 /// <summary>One invocation: the parsed command line, the console, and how to open the location.</summary>

@@ -1,5 +1,3 @@
-using System.CommandLine;
-
 namespace Konduktor.Storage.Cli;
 
 /// <summary>The options every command takes (recursive options of the root command).</summary>

@@ -1,7 +1,3 @@
-using System.CommandLine;
-using System.Globalization;
-using System.Text.Json.Nodes;
-
 namespace Konduktor.Storage.Cli;
 
 /// <summary><c>ls LOCATION [--run RUN]</c>: the runs at a location; with <c>--run</c>, every step of the run and its state.</summary>

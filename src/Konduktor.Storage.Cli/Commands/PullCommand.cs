@@ -1,6 +1,3 @@
-using System.CommandLine;
-using System.Text.Json.Nodes;
-
 namespace Konduktor.Storage.Cli;
 
 /// <summary>

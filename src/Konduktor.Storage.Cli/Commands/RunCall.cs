@@ -1,6 +1,3 @@
-using System.CommandLine;
-using System.Text.Json.Nodes;
-
 namespace Konduktor.Storage.Cli;
 
 /// <summary>One invocation of a command on a run: the parsed line, the opened location and the run.</summary>

@@ -1,6 +1,3 @@
-using System.CommandLine;
-using System.Globalization;
-
 namespace Konduktor.Storage.Cli;
 
 /// <summary>The location argument and the run, scope and step options the checkpoint commands share.</summary>

@@ -1,6 +1,3 @@
-using System.CommandLine;
-using System.Globalization;
-
 namespace Konduktor.Storage.Cli;
 
 /// <summary><c>show LOCATION --run RUN [--step N]</c>: one checkpoint's manifest, the newest by default.</summary>

@@ -1,6 +1,4 @@
 using System.Buffers;
-using System.CommandLine;
-using System.Text.Json.Nodes;
 
 namespace Konduktor.Storage.Cli;
 

@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace Konduktor.Storage.Cli;
 
 /// <summary>Human-readable sizes and times for the plain output (the JSON keeps bytes and ISO 8601).</summary>
