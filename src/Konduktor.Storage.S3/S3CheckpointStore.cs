@@ -88,7 +88,13 @@ public sealed partial class S3CheckpointStore : ICheckpointStore, IPendingUpload
         var errors = new S3ErrorMapper(Location, Bucket, connection.Endpoint, source, time);
         configureClient?.Invoke(connection.Config);
         _transport = new S3Transport(new AmazonS3Client(resolved, connection.Config), _path, copy, policy, errors, connection.Generic, _logger, time);
-        Capabilities = new StoreCapabilities { CreateOnly = true, ConditionalDelete = connection.ConditionalDelete, ServerChecksumAlgorithm = null };
+        Capabilities = new StoreCapabilities
+        {
+            CreateOnly = true,
+            ConditionalDelete = connection.ConditionalDelete,
+            ServerChecksumAlgorithm = null,
+            ConcurrentFiles = _transport.ConcurrentFiles,
+        };
         S3Log.Created(_logger, Location, connection.Endpoint, connection.Region, connection.Addressing,
             connection.Generic ? "generic" : "aws", connection.ConditionalDelete, source);
         if (copy.ConfiguredEndpoint.Name != nameof(S3StoreOptions.Endpoint))
