@@ -16,7 +16,10 @@ internal sealed record TrainerOptions(int Steps, int CheckpointEvery, int CrashA
         CheckpointEvery: Read(configuration, "CheckpointEvery", 5, 1, 1_000_000),
         CrashAtStep: Read(configuration, "CrashAtStep", 12, 0, 1_000_000),
         PayloadMiB: Read(configuration, "PayloadMiB", 0, 0, 65_536),
-        MaxRestarts: Read(configuration, "MaxRestarts", 3, 0, 100));
+        MaxRestarts: Read(configuration, "MaxRestarts", 3, 0, 100)) { PayloadFiles = Read(configuration, "PayloadFiles", 1, 1, 100_000) };
+
+    /// <summary>How many files the payload is split into (<c>Trainer:PayloadFiles</c>, default 1; e.g. 500 for a sharded state).</summary>
+    public int PayloadFiles { get; init; } = 1;
 
     private static int Read(IConfiguration configuration, string name, int defaultValue, int min, int max)
     {

@@ -68,7 +68,7 @@ internal sealed class TrainerService(CheckpointManager manager, JobContext job, 
 
             if (state.Step % options.CheckpointEvery == 0)
             {
-                var manifest = await TrainerCheckpoints.SaveAsync(manager, state, loss, options.PayloadMiB, cancellationToken);
+                var manifest = await TrainerCheckpoints.SaveAsync(manager, state, loss, options.PayloadMiB, cancellationToken, options.PayloadFiles);
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"saved step {manifest.Step}: loss {loss:F6}, {manifest.TotalLength} bytes"));
             }
         }

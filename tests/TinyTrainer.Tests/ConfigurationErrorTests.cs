@@ -16,6 +16,7 @@ public sealed class ConfigurationErrorTests : IDisposable
     [InlineData(new[] { "Trainer__Steps=-1" }, "Trainer:Steps", "-1")]
     [InlineData(new[] { "Trainer__CheckpointEvery=0" }, "Trainer:CheckpointEvery", "0")]
     [InlineData(new[] { "Trainer__PayloadMiB=lots" }, "Trainer:PayloadMiB", "lots")]
+    [InlineData(new[] { "Trainer__PayloadFiles=0" }, "Trainer:PayloadFiles", "0")]
     public async Task Run_InvalidInput_ExitsWith2NamingKeyAndValue(string[] assignments, string key, string value)
     {
         var environment = new Dictionary<string, string>

@@ -19,7 +19,7 @@ internal static class TrainerCheckpoints
 
     /// <summary>Saves the state as one checkpoint: model, optimizer and generator as files, the loss as metadata.</summary>
     public static async Task<CheckpointManifest> SaveAsync(
-        CheckpointManager manager, TrainingState state, double loss, int payloadMiB, CancellationToken cancellationToken)
+        CheckpointManager manager, TrainingState state, double loss, int payloadMiB, CancellationToken cancellationToken, int payloadFiles = 1)
     {
         await using var save = await manager.BeginSaveAsync(state.Step, cancellationToken: cancellationToken);
         var weights = TrainingState.ToBytes(state.Model.Parameters);
@@ -28,11 +28,7 @@ internal static class TrainerCheckpoints
         await save.AddFileAsync(MomentumFile, (stream, ct) => stream.WriteAsync(momentum, ct).AsTask(), cancellationToken);
         var trainer = new TrainerStateFile(state.Step, state.Random.State);
         await save.AddFileAsync(StateFile, (stream, ct) => JsonSerializer.SerializeAsync(stream, trainer, SampleJson.Default.TrainerStateFile, ct), cancellationToken);
-        if (payloadMiB > 0)
-        {
-            // Streamed chunk by chunk: a large model never has to fit in memory.
-            await save.AddFileAsync(Payload.FileName, (stream, ct) => Payload.WriteAsync(stream, state.Step, payloadMiB * (long)Payload.ChunkSize, ct), cancellationToken);
-        }
+        await Payload.SaveAsync(save, state.Step, payloadMiB * (long)Payload.ChunkSize, payloadFiles, manager.Store.Capabilities.ConcurrentFiles, cancellationToken);
 
         var metadata = new Dictionary<string, string> { ["loss"] = loss.ToString("R", CultureInfo.InvariantCulture) };
         return await save.CommitAsync(metadata, cancellationToken);
@@ -44,12 +40,12 @@ internal static class TrainerCheckpoints
     /// </summary>
     public static async Task<Resumed> ResumeAsync(CheckpointManager manager, CancellationToken cancellationToken)
     {
-        var loaded = await manager.LoadLatestAsync(ReadAsync, cancellationToken);
+        var loaded = await manager.LoadLatestAsync((reader, ct) => ReadAsync(reader, manager.Store.Capabilities.ConcurrentFiles, ct), cancellationToken);
         return new Resumed(loaded.Value, loaded.Skipped);
     }
 
     /// <summary>Reads every file of the checkpoint through the reader's verifying streams.</summary>
-    private static async Task<TrainingState> ReadAsync(CheckpointReader reader, CancellationToken cancellationToken)
+    private static async Task<TrainingState> ReadAsync(CheckpointReader reader, int concurrentFiles, CancellationToken cancellationToken)
     {
         var manifest = reader.Manifest!;
         var weights = await ReadDoublesAsync(reader, WeightsFile, cancellationToken);
@@ -66,11 +62,7 @@ internal static class TrainerCheckpoints
             throw new InvalidDataException($"{StateFile} of step {manifest.Step} says step {trainer.Step}.");
         }
 
-        if (manifest.Files.FirstOrDefault(f => f.Name == Payload.FileName) is { } payload)
-        {
-            await using var stream = await reader.OpenFileAsync(Payload.FileName, cancellationToken);
-            await Payload.VerifyAsync(stream, manifest.Step, payload.Length, cancellationToken);
-        }
+        await Payload.VerifyAllAsync(reader, concurrentFiles, cancellationToken);
 
         double? loss = manifest.Metadata.TryGetValue("loss", out var text)
             && double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) ? value : null;
