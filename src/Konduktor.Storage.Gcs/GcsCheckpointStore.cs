@@ -182,7 +182,7 @@ public sealed class GcsCheckpointStore : ICheckpointStore, IDisposable
             }
 
             var generation = obj.Generation ?? 0;
-            var firstLength = (int)Math.Min(end - offset, Options.ChunkSizeBytes);
+            var firstLength = (int)Math.Min(end - offset, TransferSizing.RangeSize(Options.ChunkSizeBytes, Options.Concurrency, end - offset));
             var first = await _transport.SendGetAsync(key, generation, offset, firstLength, cancellationToken).ConfigureAwait(false);
             if (first is null && attempt < 3)
             {

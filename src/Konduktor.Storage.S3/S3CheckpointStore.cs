@@ -177,7 +177,7 @@ public sealed partial class S3CheckpointStore : ICheckpointStore, IPendingUpload
 
     /// <inheritdoc />
     /// <remarks>
-    /// One ranged GET of up to a part is sent at once; when the object (or range) is longer, the rest is fetched as parallel
+    /// One ranged GET of up to 1 MiB is sent at once; when the object (or range) is longer, the rest is fetched as parallel
     /// ranged GETs of the same version, each retried, ahead of the reader: <see cref="S3StoreOptions.Concurrency"/> parts shared by the
     /// store's open reads, at least two each.
     /// </remarks>
@@ -198,7 +198,7 @@ public sealed partial class S3CheckpointStore : ICheckpointStore, IPendingUpload
             return Stream.Null;
         }
 
-        var firstLength = Math.Min(wanted ?? long.MaxValue, Options.PartSizeBytes);
+        var firstLength = Math.Min(wanted ?? long.MaxValue, Math.Min(Options.PartSizeBytes, TransferSizing.FirstRangeBytes));
         GetObjectResponse first;
         try
         {

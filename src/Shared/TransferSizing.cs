@@ -11,6 +11,12 @@ internal static class TransferSizing
     /// <summary>The buffer a writer starts in: objects up to this size (most files of a sharded checkpoint) never hold a part-sized one.</summary>
     public const int FirstBufferBytes = 1024 * 1024;
 
+    /// <summary>
+    /// The first ranged read of an object whose length is not known yet: small objects (most files of a sharded checkpoint)
+    /// come whole in it, and a large one does not wait for a whole part on one connection before its other ranges start.
+    /// </summary>
+    public const int FirstRangeBytes = 1024 * 1024;
+
     /// <summary>The smallest range a parallel read cuts (below this, a request's round trip costs more than its bytes).</summary>
     public const int MinRangeBytes = 1024 * 1024;
 
