@@ -22,13 +22,9 @@ public sealed class EmulatedLinkTests : IAsyncLifetime, IDisposable
     public Task InitializeAsync()
     {
         new Random(3).NextBytes(_payload);
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        _server.Prefixes.Add($"http://127.0.0.1:{port}/");
+        _upstream = new Uri($"http://127.0.0.1:{FreePort()}");
+        _server.Prefixes.Add(_upstream.ToString());
         _server.Start();
-        _upstream = new Uri($"http://127.0.0.1:{port}");
         _serving = ServeAsync();
         return Task.CompletedTask;
     }
@@ -107,6 +103,13 @@ public sealed class EmulatedLinkTests : IAsyncLifetime, IDisposable
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => new LoopbackFaultProxy(_upstream!, new EmulatedLink(TimeSpan.FromMilliseconds(-1), 1024 * 1024)));
         Assert.Throws<ArgumentOutOfRangeException>(() => new LoopbackFaultProxy(_upstream!, new EmulatedLink(TimeSpan.Zero, 100)));
+    }
+
+    private static int FreePort()
+    {
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        return ((IPEndPoint)socket.LocalEndPoint!).Port;
     }
 
     private async Task ServeAsync()
