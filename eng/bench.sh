@@ -4,8 +4,12 @@
 #   eng/bench.sh [--quick | --background-only]
 #
 # Installs RadosGW when missing (eng/rgw/rgw.sh install), starts one on loopback, runs the checksum quick mode and the
-# transfers mode (bench/README.md), then the background-saves case, and always stops the server. --quick: small sizes,
-# 2 rounds (under 2 minutes). --background-only: only the background-saves case (1 GiB, 3 rounds; 4 GiB of RadosGW memory).
+# transfers mode (bench/README.md) in two settings, and always stops the server: the loopback rig (client and server on
+# this machine's cores; with the sample, published ReadyToRun as its container image would be, timed as whole processes),
+# then an emulated remote link (20 ms round trip, each TCP connection capped at 4 MiB/s per direction).
+# then the background-saves case. --quick: small sizes, 2 rounds (a few minutes). --background-only: only the
+# background-saves case (1 GiB, 3 rounds; 4 GiB of RadosGW memory). BENCH_SETTINGS=loopback or link runs one setting only; BENCH_ONLY=a,b
+# passes --only; BENCH_LINK_ONE_MIB sets the link's single-file size (64 quick, 1024 full).
 # Objects live in RAM (memstore): RGW_MEMSTORE_BYTES defaults to 3 GiB (--quick) or 14 GiB (the 4 GiB case runs twice: a first run, then the timed one); deleted objects are
 # garbage-collected between rounds with `radosgw-admin gc process --include-all`. BENCH_ROUNDS overrides the rounds (5; quick 2).
 set -euo pipefail
@@ -54,6 +58,23 @@ else
 fi
 rounds=()
 [ -n "${BENCH_ROUNDS:-}" ] && rounds=(--rounds "$BENCH_ROUNDS")
-"${bench[@]}" transfers "${quick[@]}" "${rounds[@]}" --endpoint "$RGW_ENDPOINT" --access-key "$RGW_ACCESS_KEY" --secret-key "$RGW_SECRET_KEY" --server-pids "$RGW_PIDS" \
-  --work "$work/transfers" --gc-command "radosgw-admin --conf '$rgw_dir/ceph.conf' gc process --include-all >/dev/null 2>&1"
+[ -n "${BENCH_ONLY:-}" ] && rounds+=(--only "$BENCH_ONLY")
+[ -n "${BENCH_LINK_ONE_MIB:-}" ] && rounds+=(--link-one-mib "$BENCH_LINK_ONE_MIB")
+settings=${BENCH_SETTINGS:-loopback,link}
+common=(--endpoint "$RGW_ENDPOINT" --access-key "$RGW_ACCESS_KEY" --secret-key "$RGW_SECRET_KEY" --server-pids "$RGW_PIDS"
+  --gc-command "radosgw-admin --conf '$rgw_dir/ceph.conf' gc process --include-all >/dev/null 2>&1")
+
+if [[ ",$settings," == *,loopback,* ]]; then
+  # The sample as a container image ships it: published, ReadyToRun (needs the crossgen package: restored on first use).
+  sample="$work/sample"
+  if ! dotnet publish samples/TinyTrainer/TinyTrainer.csproj -c Release -r linux-x64 --self-contained false -p:PublishReadyToRun=true \
+      -o "$sample" -v q -nologo >&2; then
+    echo "bench.sh: ReadyToRun publish failed; the sample runs JIT-only" >&2
+    dotnet publish samples/TinyTrainer/TinyTrainer.csproj -c Release -o "$sample" -v q -nologo >&2
+  fi
+  "${bench[@]}" transfers --setting loopback "${quick[@]}" "${rounds[@]}" "${common[@]}" --work "$work/transfers" --sample "$sample"
+fi
+if [[ ",$settings," == *,link,* ]]; then
+  "${bench[@]}" transfers --setting link "${quick[@]}" "${rounds[@]}" "${common[@]}" --work "$work/transfers-link"
+fi
 "${background[@]}"

@@ -6,7 +6,9 @@ using Amazon.Runtime;
 using Amazon.S3;
 using Amazon.S3.Model;
 
+using Konduktor.Storage.Gcs;
 using Konduktor.Storage.S3;
+using Konduktor.Storage.Stores;
 
 namespace Konduktor.Storage.Benchmarks;
 
@@ -75,18 +77,18 @@ internal static class TransferWorker
     {
         switch (op)
         {
-            case "lib-save-s3":
+            case "lib-save-s3" or "lib-save-gcs":
                 {
-                    using var store = S3Store(a);
-                    var manager = new CheckpointManager(store, JobContext.Create(), new CheckpointManagerOptions { RunId = RunId });
+                    using var store = (IDisposable)BucketStore(op, a);
+                    var manager = new CheckpointManager((ICheckpointStore)store, JobContext.Create(), new CheckpointManagerOptions { RunId = RunId });
                     await manager.SaveDirectoryAsync(1, a["src"]);
                     break;
                 }
 
-            case "lib-restore-s3":
+            case "lib-restore-s3" or "lib-restore-gcs":
                 {
-                    using var store = S3Store(a);
-                    var manager = new CheckpointManager(store, JobContext.Create(), new CheckpointManagerOptions { RunId = RunId });
+                    using var store = (IDisposable)BucketStore(op, a);
+                    var manager = new CheckpointManager((ICheckpointStore)store, JobContext.Create(), new CheckpointManagerOptions { RunId = RunId });
                     var result = await manager.RestoreLatestAsync(a["dst"]);
                     if (!result.Found)
                     {
@@ -138,6 +140,14 @@ internal static class TransferWorker
                     break;
                 }
 
+            case "sdk-save-s3" when a.GetValueOrDefault("mode") == "link":
+                await RawSdkOnLink.SaveAsync(a);
+                break;
+
+            case "sdk-restore-s3" when a.GetValueOrDefault("mode") == "link":
+                await RawSdkOnLink.RestoreAsync(a);
+                break;
+
             case "sdk-save-s3":
                 {
                     using var client = RawClient(a["endpoint"], a["ak"], a["sk"]);
@@ -155,10 +165,9 @@ internal static class TransferWorker
                 {
                     using var client = RawClient(a["endpoint"], a["ak"], a["sk"]);
                     Directory.CreateDirectory(a["dst"]);
-                    var listed = await client.ListObjectsV2Async(new ListObjectsV2Request { BucketName = a["bucket"], Prefix = a["prefix"] + "/" });
-                    foreach (var entry in listed.S3Objects ?? [])
+                    foreach (var entry in await RawSdkOnLink.ListAsync(client, a["bucket"], a["prefix"] + "/"))
                     {
-                        await RangedDownloadAsync(client, a["bucket"], entry.Key, entry.Size ?? 0, Path.Combine(a["dst"], Path.GetFileName(entry.Key)));
+                        await RawSdkOnLink.RangedDownloadAsync(client, a["bucket"], entry.Key, entry.Size ?? 0, Path.Combine(a["dst"], Path.GetFileName(entry.Key)), parts: 4, maxRange: long.MaxValue);
                     }
 
                     break;
@@ -175,9 +184,9 @@ internal static class TransferWorker
     {
         var (key, value) = op switch
         {
-            "lib-save-s3" or "sdk-save-s3" => ("prefix", a["prefix"] + "-warmup"),
+            "lib-save-s3" or "lib-save-gcs" or "sdk-save-s3" => ("prefix", a["prefix"] + "-warmup"),
             "lib-save-fs" => ("root", a["root"] + "-warmup"),
-            "lib-restore-s3" or "lib-restore-fs" or "sdk-restore-s3" => ("dst", a["dst"] + "-warmup"),
+            "lib-restore-s3" or "lib-restore-gcs" or "lib-restore-fs" or "sdk-restore-s3" => ("dst", a["dst"] + "-warmup"),
             "lib-find-latest" => ("prefix", a["prefix"]),
             _ => (null, null),
         };
@@ -189,9 +198,10 @@ internal static class TransferWorker
     {
         switch (op)
         {
-            case "lib-save-s3":
+            case "lib-save-s3" or "lib-save-gcs":
                 {
-                    using var store = S3Store(a);
+                    using var disposable = (IDisposable)BucketStore(op, a);
+                    var store = (ICheckpointStore)disposable;
                     await foreach (var entry in store.ListAsync(""))
                     {
                         await store.DeleteAsync(entry.Key);
@@ -203,8 +213,7 @@ internal static class TransferWorker
             case "sdk-save-s3":
                 {
                     using var client = RawClient(a["endpoint"], a["ak"], a["sk"]);
-                    var listed = await client.ListObjectsV2Async(new ListObjectsV2Request { BucketName = a["bucket"], Prefix = a["prefix"] + "/" });
-                    foreach (var entry in listed.S3Objects ?? [])
+                    foreach (var entry in await RawSdkOnLink.ListAsync(client, a["bucket"], a["prefix"] + "/"))
                     {
                         await client.DeleteObjectAsync(a["bucket"], entry.Key);
                     }
@@ -215,7 +224,7 @@ internal static class TransferWorker
             case "lib-save-fs":
                 Directory.Delete(a["root"], recursive: true);
                 break;
-            case "lib-restore-s3" or "lib-restore-fs" or "sdk-restore-s3":
+            case "lib-restore-s3" or "lib-restore-gcs" or "lib-restore-fs" or "sdk-restore-s3":
                 Directory.Delete(a["dst"], recursive: true);
                 break;
         }
@@ -224,38 +233,16 @@ internal static class TransferWorker
     /// <summary>Resets this process's peak resident set (VmHWM), so that the timed run's peak is its own.</summary>
     private static void ResetPeakResidentSet() => File.WriteAllText("/proc/self/clear_refs", "5");
 
-    /// <summary>Four parallel ranged GETs, each written at its offset of the destination file.</summary>
-    private static async Task RangedDownloadAsync(AmazonS3Client client, string bucket, string key, long size, string path)
-    {
-        const int Parts = 4;
-        using (var create = File.Create(path))
-        {
-            create.SetLength(size);
-        }
-
-        var partSize = (size + Parts - 1) / Parts;
-        await Parallel.ForEachAsync(Enumerable.Range(0, Parts), new ParallelOptions { MaxDegreeOfParallelism = Parts }, async (i, ct) =>
-        {
-            var start = i * partSize;
-            var end = Math.Min(size, start + partSize) - 1;
-            if (start > end)
+    /// <summary>The library's S3 or GCS store for a worker operation (<c>…-s3</c> or <c>…-gcs</c>), with its default options unless tuned.</summary>
+    private static object BucketStore(string op, Dictionary<string, string> a) => op.EndsWith("-gcs", StringComparison.Ordinal)
+        ? new GcsCheckpointStore(
+            new Uri($"gs://{a["bucket"]}/{a["prefix"]}"),
+            new GcsStoreOptions
             {
-                return;
-            }
-
-            using var response = await client.GetObjectAsync(new GetObjectRequest { BucketName = bucket, Key = key, ByteRange = new Amazon.S3.Model.ByteRange(start, end) }, ct);
-            using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Write, FileShare.ReadWrite, FileOptions.Asynchronous);
-            var buffer = new byte[1024 * 1024];
-            var offset = start;
-            await using var body = response.ResponseStream;
-            int read;
-            while ((read = await body.ReadAsync(buffer, ct)) > 0)
-            {
-                await RandomAccess.WriteAsync(handle, buffer.AsMemory(0, read), offset, ct);
-                offset += read;
-            }
-        });
-    }
+                Endpoint = a["endpoint"],
+                Concurrency = a.TryGetValue("concurrency", out var concurrency) ? int.Parse(concurrency, CultureInfo.InvariantCulture) : new GcsStoreOptions().Concurrency,
+            })
+        : S3Store(a);
 
     private static S3CheckpointStore S3Store(Dictionary<string, string> a) => new(
         new Uri($"s3://{a["bucket"]}/{a["prefix"]}"),

@@ -13,11 +13,11 @@ namespace Konduktor.Storage.Benchmarks;
 /// Contenders alternate within each round (the starting one rotates); every .NET contender runs in a fresh child process
 /// (<see cref="TransferWorker"/>) so its peak memory is its own. Reports medians.
 /// </summary>
-internal static class TransfersRun
+internal static partial class TransfersRun
 {
     private const long MiB = 1024 * 1024;
 
-    private sealed record Sample(double Seconds, long? Requests, double? PeakMiB, double? GrowthMiB = null, double? CpuSeconds = null, double? ColdSeconds = null, double? ServerCpuSeconds = null);
+    internal sealed record Sample(double Seconds, long? Requests, double? PeakMiB, double? GrowthMiB = null, double? CpuSeconds = null, double? ColdSeconds = null, double? ServerCpuSeconds = null);
 
     private sealed record Contender(string Name, Func<int, Task<Sample>> Run, Func<Task>? After = null);
 
@@ -32,6 +32,12 @@ internal static class TransfersRun
             return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback ?? throw new ArgumentException($"missing {name}");
         }
 
+        var setting = Arg("--setting", "loopback");
+        if (setting is not ("loopback" or "link"))
+        {
+            throw new ArgumentException($"--setting must be loopback or link, not '{setting}'");
+        }
+
         var endpoint = Arg("--endpoint");
         var accessKey = Arg("--access-key");
         var secretKey = Arg("--secret-key");
@@ -39,12 +45,8 @@ internal static class TransfersRun
         var gcCommand = Arg("--gc-command", "");
         var work = Path.GetFullPath(Arg("--work", Path.Combine(Path.GetTempPath(), $"konduktor-bench-{Guid.NewGuid():N}")));
         var rounds = int.Parse(Arg("--rounds", quick ? "2" : "5"), CultureInfo.InvariantCulture);
-        var oneSize = (quick ? 128 : 1024) * MiB;
-        var (manyCount, manySize) = quick ? (4, 16 * MiB) : (8, 128 * MiB);
         var only = Arg("--only", "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         bool Wanted(string name) => only.Length == 0 || only.Any(o => name.Contains(o, StringComparison.Ordinal));
-        var oneLabel = quick ? "128MiB" : "1GiB";
-        var manyLabel = $"{manyCount}x{manySize / MiB}MiB";
 
         var serverPids = Arg("--server-pids", "").Split([' ', ','], StringSplitOptions.RemoveEmptyEntries);
         var s3 = new S3Context(endpoint, accessKey, secretKey, bucket, string.Join(',', serverPids));
@@ -63,45 +65,17 @@ internal static class TransfersRun
                 }
             }
 
-            var oneDir = Path.Combine(work, "data-one");
-            var manyDir = Path.Combine(work, "data-many");
-            WriteRandomFile(Path.Combine(oneDir, "model.bin"), oneSize, 1);
-            for (var i = 0; i < manyCount; i++)
+            Console.Error.WriteLine($"transfers ({setting}): work directory {work}, {rounds} rounds, endpoint {endpoint}");
+            var run = new Run(s3, work, rounds, gcCommand, quick, Wanted);
+            if (setting == "link")
             {
-                WriteRandomFile(Path.Combine(manyDir, $"shard-{i:D2}.bin"), manySize, 100 + i);
+                var oneMiB = int.Parse(Arg("--link-one-mib", quick ? "64" : "1024"), CultureInfo.InvariantCulture);
+                Print(await LinkCasesAsync(run, oneMiB), rounds, total.Elapsed, setting);
+                return 0;
             }
 
-            Console.Error.WriteLine($"transfers: work directory {work}, {rounds} rounds, endpoint {endpoint}");
-
-            // Bounded memory: one large file saved and restored by the library alone (full run only; it takes minutes).
-            var memory = new List<(string Case, long Bytes, Sample Sample)>();
-            if (!quick && (Wanted("s3-save-4GiB") || Wanted("s3-restore-4GiB")))
-            {
-                var bigDir = Path.Combine(work, "data-big");
-                WriteRandomFile(Path.Combine(bigDir, "model.bin"), 4096 * MiB, 7);
-                memory.AddRange(await LargeFileAsync(s3, "4GiB", bigDir, 4096 * MiB, work, gcCommand));
-                TryDelete(bigDir);
-            }
-
-            var steps = quick ? 100 : 1000;
-            var find = Wanted($"s3-find-latest-{steps}") ? await FindLatestAsync(s3, steps, gcCommand) : [];
-
-            var cases = new (string Name, Func<string, Task<CaseResult>> Run)[]
-            {
-                ($"s3-save-{oneLabel}", name => S3SaveAsync(s3, name, oneDir, oneSize, recursive: false, rounds, gcCommand)),
-                ($"s3-save-{manyLabel}", name => S3SaveAsync(s3, name, manyDir, manyCount * manySize, recursive: true, rounds, gcCommand)),
-                ($"s3-restore-{oneLabel}", name => S3RestoreAsync(s3, name, oneDir, oneSize, recursive: false, rounds, work, gcCommand)),
-                ($"s3-restore-{manyLabel}", name => S3RestoreAsync(s3, name, manyDir, manyCount * manySize, recursive: true, rounds, work, gcCommand)),
-                ($"fs-save-{oneLabel}", name => FsSaveAsync(name, oneDir, oneSize, rounds, work)),
-                ($"fs-restore-{oneLabel}", name => FsRestoreAsync(name, oneDir, oneSize, rounds, work)),
-            };
-            var results = new List<CaseResult>();
-            foreach (var (name, run) in cases.Where(c => Wanted(c.Name)))
-            {
-                results.Add(await run(name));
-            }
-
-            Print(results, rounds, total.Elapsed);
+            var (results, memory, steps, find) = await LoopbackCasesAsync(run, Arg("--sample", ""));
+            Print(results, rounds, total.Elapsed, setting);
             PrintExtras(memory, steps, find);
             return 0;
         }
@@ -111,34 +85,90 @@ internal static class TransfersRun
         }
     }
 
-    private static async Task<CaseResult> S3SaveAsync(S3Context s3, string name, string src, long bytes, bool recursive, int rounds, string gcCommand)
+    /// <summary>The loopback rig as before: one large file, several large files, the file system, bounded memory, find-latest, and the sample as a whole process.</summary>
+    private static async Task<(List<CaseResult> Results, List<(string Case, long Bytes, Sample Sample)> Memory, int Steps, List<Sample> Find)> LoopbackCasesAsync(Run run, string sample)
     {
-        var fileName = Path.GetFileName(Directory.GetFiles(src)[0]);
+        var (s3, work, rounds, gcCommand, quick) = (run.S3, run.Work, run.Rounds, run.GcCommand, run.Quick);
+        var oneSize = (quick ? 128 : 1024) * MiB;
+        var (manyCount, manySize) = quick ? (4, 16 * MiB) : (8, 128 * MiB);
+        var oneLabel = quick ? "128MiB" : "1GiB";
+        var manyLabel = $"{manyCount}x{manySize / MiB}MiB";
+        var oneDir = Path.Combine(work, "data-one");
+        var manyDir = Path.Combine(work, "data-many");
+        WriteRandomFile(Path.Combine(oneDir, "model.bin"), oneSize, 1);
+        WriteRandomFiles(manyDir, manyCount, manySize, 100);
+
+        // Bounded memory: one large file saved and restored by the library alone (full run only; it takes minutes).
+        var memory = new List<(string Case, long Bytes, Sample Sample)>();
+        if (!quick && (run.Wanted("s3-save-4GiB") || run.Wanted("s3-restore-4GiB")))
+        {
+            var bigDir = Path.Combine(work, "data-big");
+            WriteRandomFile(Path.Combine(bigDir, "model.bin"), 4096 * MiB, 7);
+            memory.AddRange(await LargeFileAsync(s3, "4GiB", bigDir, 4096 * MiB, work, gcCommand));
+            TryDelete(bigDir);
+        }
+
+        var steps = quick ? 100 : 1000;
+        var find = run.Wanted($"s3-find-latest-{steps}") ? await FindLatestAsync(s3, steps, gcCommand) : [];
+
+        var cases = new List<(string Name, Func<string, Task<CaseResult>> Run)>
+        {
+            ($"s3-save-{oneLabel}", name => S3SaveAsync(run, s3, name, oneDir, oneSize)),
+            ($"s3-save-{manyLabel}", name => S3SaveAsync(run, s3, name, manyDir, manyCount * manySize)),
+            ($"s3-restore-{oneLabel}", name => S3RestoreAsync(run, s3, s3, name, oneDir, oneSize)),
+            ($"s3-restore-{manyLabel}", name => S3RestoreAsync(run, s3, s3, name, manyDir, manyCount * manySize)),
+            ($"fs-save-{oneLabel}", name => FsSaveAsync(name, oneDir, oneSize, rounds, work)),
+            ($"fs-restore-{oneLabel}", name => FsRestoreAsync(name, oneDir, oneSize, rounds, work)),
+        };
+        if (sample.Length > 0)
+        {
+            cases.AddRange(SampleCases(run, sample, oneSize, oneLabel));
+        }
+
+        var results = new List<CaseResult>();
+        foreach (var (name, runCase) in cases.Where(c => run.Wanted(c.Name)))
+        {
+            results.Add(await runCase(name));
+        }
+
+        return (results, memory, steps, find);
+    }
+
+    /// <summary>What every case needs: the S3 server, the work directory, the rounds, the clean-up command and which cases to run.</summary>
+    private sealed record Run(S3Context S3, string Work, int Rounds, string GcCommand, bool Quick, Func<string, bool> Wanted);
+
+    /// <summary>Saving the files of <paramref name="src"/>: the library, <c>aws s3 cp</c> (<c>--recursive</c> for several files) and the raw SDK.</summary>
+    private static async Task<CaseResult> S3SaveAsync(Run run, S3Context s3, string name, string src, long bytes)
+    {
+        var files = Directory.GetFiles(src);
+        var fileName = Path.GetFileName(files[0]);
         var contenders = new[]
         {
             new Contender("library", r => WorkerAsync("lib-save-s3", s3.WorkerArgs($"save-lib-{r}", ("src", src))), () => s3.DeletePrefixAsync("save-lib-")),
-            new Contender("awscli", r => s3.AwsCliAsync(recursive
+            new Contender("awscli", r => s3.AwsCliAsync(files.Length > 1
                 ? ["s3", "cp", "--recursive", "--quiet", src, $"s3://{s3.Bucket}/save-aws-{r}/"]
                 : ["s3", "cp", "--quiet", Path.Combine(src, fileName), $"s3://{s3.Bucket}/save-aws-{r}/{fileName}"]), () => s3.DeletePrefixAsync("save-aws-")),
             new Contender("sdk", r => WorkerAsync("sdk-save-s3", s3.WorkerArgs($"save-sdk-{r}", ("src", src))), () => s3.DeletePrefixAsync("save-sdk-")),
         };
-        return await MeasureAsync(name, bytes, rounds, contenders, () => RunGcAsync(gcCommand));
+        return await MeasureAsync(name, bytes, run.Rounds, contenders, () => RunGcAsync(run.GcCommand));
     }
 
-    private static async Task<CaseResult> S3RestoreAsync(S3Context s3, string name, string src, long bytes, bool recursive, int rounds, string work, string gcCommand)
+    /// <summary>
+    /// Restoring a checkpoint of the files of <paramref name="src"/>, saved once by the library through <paramref name="seed"/>
+    /// (RadosGW itself, so seeding does not pay the link); every contender downloads the same objects through <paramref name="s3"/>.
+    /// </summary>
+    private static async Task<CaseResult> S3RestoreAsync(Run run, S3Context seed, S3Context s3, string name, string src, long bytes)
     {
-        // One checkpoint saved by the library; every contender downloads the same objects.
         var prefix = $"restore-src-{Guid.NewGuid():N}";
-        await WorkerAsync("lib-save-s3", s3.WorkerArgs(prefix, ("src", src)));
+        await WorkerAsync("lib-save-s3", seed.WorkerArgs(prefix, ("src", src)));
         List<string> keys;
-        using (var client = s3.Client())
+        using (var client = seed.Client())
         {
-            var listed = await client.ListObjectsV2Async(new ListObjectsV2Request { BucketName = s3.Bucket, Prefix = prefix + "/" });
-            keys = (listed.S3Objects ?? []).Select(o => o.Key).Where(k => !k.EndsWith("/manifest.json", StringComparison.Ordinal)).ToList();
+            keys = (await RawSdkOnLink.ListAsync(client, seed.Bucket, prefix + "/")).Select(o => o.Key).Where(k => !k.EndsWith("/manifest.json", StringComparison.Ordinal)).ToList();
         }
 
         var dataPrefix = keys[0][..keys[0].LastIndexOf('/')];
-        var dst = Path.Combine(work, "restored");
+        var dst = Path.Combine(run.Work, "restored");
         Task Clean()
         {
             TryDelete(dst);
@@ -148,14 +178,14 @@ internal static class TransfersRun
         var contenders = new[]
         {
             new Contender("library", _ => WorkerAsync("lib-restore-s3", s3.WorkerArgs(prefix, ("dst", dst))), Clean),
-            new Contender("awscli", _ => s3.AwsCliAsync(recursive
+            new Contender("awscli", _ => s3.AwsCliAsync(keys.Count > 1
                 ? ["s3", "cp", "--recursive", "--quiet", $"s3://{s3.Bucket}/{dataPrefix}/", dst + "/"]
                 : ["s3", "cp", "--quiet", $"s3://{s3.Bucket}/{keys[0]}", Path.Combine(dst, Path.GetFileName(keys[0]))]), Clean),
             new Contender("sdk", _ => WorkerAsync("sdk-restore-s3", s3.WorkerArgs(dataPrefix, ("dst", dst))), Clean),
         };
-        var result = await MeasureAsync(name, bytes, rounds, contenders, () => Task.CompletedTask);
-        await s3.DeletePrefixAsync(prefix);
-        await RunGcAsync(gcCommand);
+        var result = await MeasureAsync(name, bytes, run.Rounds, contenders, () => Task.CompletedTask);
+        await seed.DeletePrefixAsync(prefix);
+        await RunGcAsync(run.GcCommand);
         return result;
     }
 
@@ -242,7 +272,7 @@ internal static class TransfersRun
         return new CaseResult(name, bytes, samples);
     }
 
-    private static async Task<Sample> WorkerAsync(string op, IEnumerable<string> args)
+    internal static async Task<Sample> WorkerAsync(string op, IEnumerable<string> args)
     {
         var path = Environment.ProcessPath ?? throw new InvalidOperationException("no process path");
         var (_, stdout) = await RunProcessAsync(path, ["transfer-worker", op, .. args], null);
@@ -299,6 +329,14 @@ internal static class TransfersRun
         return (seconds, await stdout);
     }
 
+    private static void WriteRandomFiles(string dir, int count, long size, int seed)
+    {
+        for (var i = 0; i < count; i++)
+        {
+            WriteRandomFile(Path.Combine(dir, count > 100 ? $"shard-{i:D4}.bin" : $"shard-{i:D2}.bin"), size, seed + i);
+        }
+    }
+
     private static void WriteRandomFile(string path, long size, int seed)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
@@ -324,138 +362,5 @@ internal static class TransfersRun
     {
         var sorted = values.Order().ToArray();
         return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
-    }
-
-    private static void Print(List<CaseResult> results, int rounds, TimeSpan elapsed)
-    {
-        static string F(double? v, string format = "F1") => v is { } x && !double.IsNaN(x) ? x.ToString(format, CultureInfo.InvariantCulture) : "n/a";
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Transfers: median of {rounds} rounds, contenders alternating ({Environment.ProcessorCount} CPUs, {System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription}); total {elapsed.TotalSeconds:F0} s"));
-        Console.WriteLine();
-        Console.WriteLine("| case | library MiB/s | aws s3 cp / cp+sync MiB/s | raw SDK MiB/s | library ÷ aws/cp | library ÷ SDK | library peak MiB | SDK peak MiB | requests library / SDK | client CPU s library / SDK | server CPU s library / aws / SDK |");
-        Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
-        var lines = new List<string>();
-        foreach (var result in results)
-        {
-            double Mibps(string contender) => result.Samples.TryGetValue(contender, out var s) ? Median(s.Select(x => result.Bytes / (double)MiB / x.Seconds)) : double.NaN;
-            double? Peak(string contender) => result.Samples.TryGetValue(contender, out var s) ? Median(s.Select(x => x.PeakMiB ?? double.NaN)) : null;
-            double? Growth(string contender) => result.Samples.TryGetValue(contender, out var s) ? Median(s.Select(x => x.GrowthMiB ?? double.NaN)) : null;
-            string Cold(string contender) => result.Samples.TryGetValue(contender, out var s) ? F(Median(s.Select(x => result.Bytes / (double)MiB / (x.ColdSeconds ?? double.NaN))), "F1") : "n/a";
-            string Server(string contender) => result.Samples.TryGetValue(contender, out var s) ? F(Median(s.Select(x => x.ServerCpuSeconds ?? double.NaN)), "F2") : "n/a";
-            string Cpu(string contender) => result.Samples.TryGetValue(contender, out var s) ? F(Median(s.Select(x => x.CpuSeconds ?? double.NaN)), "F2") : "n/a";
-            string Requests(string contender) => result.Samples.TryGetValue(contender, out var s) ? F(Median(s.Select(x => (double)(x.Requests ?? 0))), "F0") : "n/a";
-            var fs = result.Case.StartsWith("fs-", StringComparison.Ordinal);
-            var library = Mibps("library");
-            var other = Mibps(fs ? "cp" : "awscli");
-            var sdk = Mibps("sdk");
-            var ratioOther = library / other;
-            var ratioSdk = library / sdk;
-            Console.WriteLine($"| {result.Case} | {F(library)} | {F(other)} | {F(sdk)} | {F(ratioOther, "F2")} | {F(ratioSdk, "F2")} | {F(Peak("library"), "F0")} | {F(Peak("sdk"), "F0")} | {Requests("library")} / {Requests("sdk")} | {Cpu("library")} / {Cpu("sdk")} | {Server("library")} / {Server("awscli")} / {Server("sdk")} |");
-
-            var json = new StringBuilder();
-            json.Append(CultureInfo.InvariantCulture, $"{{\"case\":\"{result.Case}\",\"library_mibps\":{J(library)}");
-            json.Append(fs
-                ? string.Create(CultureInfo.InvariantCulture, $",\"cp_mibps\":{J(other)},\"ratio_cp\":{J(ratioOther, "F3")}")
-                : string.Create(CultureInfo.InvariantCulture, $",\"awscli_mibps\":{J(other)},\"sdk_mibps\":{J(sdk)},\"ratio_awscli\":{J(ratioOther, "F3")},\"ratio_sdk\":{J(ratioSdk, "F3")}"));
-            json.Append(CultureInfo.InvariantCulture, $",\"peak_mib\":{J(Peak("library"))},\"peak_growth_mib\":{J(Growth("library"))},\"requests_library\":{Requests("library")},\"cpu_seconds_library\":{Cpu("library")},\"library_first_run_mibps\":{Cold("library")}");
-            if (!fs)
-            {
-                json.Append(CultureInfo.InvariantCulture, $",\"requests_sdk\":{Requests("sdk")},\"requests_awscli\":\"n/a\",\"cpu_seconds_sdk\":{Cpu("sdk")},\"sdk_first_run_mibps\":{Cold("sdk")},\"server_cpu_seconds_library\":{Server("library")},\"server_cpu_seconds_awscli\":{Server("awscli")},\"server_cpu_seconds_sdk\":{Server("sdk")}");
-            }
-
-            json.Append('}');
-            lines.Add("BENCH " + json);
-        }
-
-        Console.WriteLine();
-        Console.WriteLine("Library and SDK times are measured inside their worker process: the operation only, run a second time (the first run, which compiles the code, is in the BENCH lines as *_first_run_mibps); aws s3 cp and cp+sync are wall-clock process times.");
-        Console.WriteLine("Requests: every HTTP request of the worker process (System.Net.Http metrics); n/a for the AWS CLI (a Python process).");
-        Console.WriteLine("Client CPU: user + system CPU seconds of the worker process during the operation (client and server share the cores).");
-        Console.WriteLine("Server CPU: user + system CPU seconds of the RadosGW processes (--server-pids) during the operation; n/a without them.");
-        Console.WriteLine();
-        foreach (var line in lines)
-        {
-            Console.WriteLine(line);
-        }
-    }
-
-    private static void PrintExtras(List<(string Case, long Bytes, Sample Sample)> memory, int steps, List<Sample> find)
-    {
-        var lines = new List<string>();
-        if (memory.Count > 0)
-        {
-            Console.WriteLine();
-            Console.WriteLine("Bounded memory (library alone, one run each; growth = peak resident set minus the resident set before the operation):");
-            Console.WriteLine();
-            Console.WriteLine("| case | library MiB/s | peak MiB | peak growth MiB | requests |");
-            Console.WriteLine("|---|---:|---:|---:|---:|");
-            foreach (var (name, bytes, sample) in memory)
-            {
-                var mibps = bytes / (double)MiB / sample.Seconds;
-                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {name} | {mibps:F1} | {sample.PeakMiB:F0} | {sample.GrowthMiB:F0} | {sample.Requests} |"));
-                lines.Add(string.Create(CultureInfo.InvariantCulture, $"BENCH {{\"case\":\"{name}\",\"library_mibps\":{J(mibps)},\"peak_mib\":{J(sample.PeakMiB)},\"peak_growth_mib\":{J(sample.GrowthMiB)},\"requests_library\":{sample.Requests}}}"));
-            }
-        }
-
-        if (find.Count > 0)
-        {
-            var requests = Median(find.Select(x => (double)(x.Requests ?? 0)));
-            var seconds = Median(find.Select(x => x.Seconds));
-            Console.WriteLine();
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Finding the newest of {steps} committed checkpoints (OpenLatestAsync, median of {find.Count}): {requests:F0} HTTP requests, {seconds * 1000:F0} ms."));
-            lines.Add(string.Create(CultureInfo.InvariantCulture, $"BENCH {{\"case\":\"s3-find-latest-{steps}\",\"requests_library\":{requests:F0},\"seconds\":{J(seconds, "F3")}}}"));
-        }
-
-        Console.WriteLine();
-        foreach (var line in lines)
-        {
-            Console.WriteLine(line);
-        }
-    }
-
-    private static string J(double? v, string format = "F1") => v is { } x && !double.IsNaN(x) && !double.IsInfinity(x) ? x.ToString(format, CultureInfo.InvariantCulture) : "null";
-
-    private sealed class S3Context(string endpoint, string accessKey, string secretKey, string bucket, string serverPids)
-    {
-        public string Bucket => bucket;
-
-        public AmazonS3Client Client() => TransferWorker.RawClient(endpoint, accessKey, secretKey);
-
-        public string[] WorkerArgs(string prefix, params (string Key, string Value)[] extra) =>
-            [$"endpoint={endpoint}", $"ak={accessKey}", $"sk={secretKey}", $"bucket={bucket}", $"prefix={prefix}", $"server={serverPids}", .. extra.Select(e => $"{e.Key}={e.Value}")];
-
-        public async Task<Sample> AwsCliAsync(string[] args)
-        {
-            var env = new Dictionary<string, string>(StringComparer.Ordinal)
-            {
-                ["AWS_ACCESS_KEY_ID"] = accessKey,
-                ["AWS_SECRET_ACCESS_KEY"] = secretKey,
-                ["AWS_DEFAULT_REGION"] = "us-east-1",
-                ["AWS_REQUEST_CHECKSUM_CALCULATION"] = "when_required",
-                ["AWS_RESPONSE_CHECKSUM_VALIDATION"] = "when_required",
-                ["AWS_CONFIG_FILE"] = "/dev/null",
-                ["AWS_SHARED_CREDENTIALS_FILE"] = "/dev/null",
-            };
-            var server = ServerCpu.Seconds(serverPids);
-            var (seconds, _) = await RunProcessAsync("aws", ["--endpoint-url", endpoint, .. args], env);
-            return new Sample(seconds, null, null, ServerCpuSeconds: ServerCpu.Seconds(serverPids) - server);
-        }
-
-        public async Task DeletePrefixAsync(string prefix)
-        {
-            using var client = Client();
-            string? token = null;
-            do
-            {
-                var listed = await client.ListObjectsV2Async(new ListObjectsV2Request { BucketName = bucket, Prefix = prefix, ContinuationToken = token });
-                var objects = (listed.S3Objects ?? []).Select(o => new KeyVersion { Key = o.Key }).ToList();
-                if (objects.Count > 0)
-                {
-                    await client.DeleteObjectsAsync(new DeleteObjectsRequest { BucketName = bucket, Objects = objects });
-                }
-
-                token = listed.IsTruncated == true ? listed.NextContinuationToken : null;
-            }
-            while (token is not null);
-        }
     }
 }

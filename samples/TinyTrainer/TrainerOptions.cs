@@ -30,7 +30,11 @@ internal sealed record TrainerOptions(int Steps, int CheckpointEvery, int CrashA
     {
         StepDelayMs = Read(configuration, "StepDelayMs", 0, 0, 600_000),
         BackgroundSaves = ReadBool(configuration, "BackgroundSaves", true),
+        PayloadFiles = Read(configuration, "PayloadFiles", 1, 1, 100_000),
     };
+
+    /// <summary>How many files the payload is split into (<c>Trainer:PayloadFiles</c>, default 1; e.g. 500 for a sharded state).</summary>
+    public int PayloadFiles { get; init; } = 1;
 
     private static bool ReadBool(IConfiguration configuration, string name, bool defaultValue)
     {

@@ -102,12 +102,12 @@ internal sealed class TrainerService(
                 var started = Stopwatch.GetTimestamp();
                 if (options.BackgroundSaves)
                 {
-                    var save = await TrainerCheckpoints.SaveInBackgroundAsync(saver, state, loss, options.PayloadMiB, CancellationToken.None);
+                    var save = await TrainerCheckpoints.SaveInBackgroundAsync(saver, state, loss, options, CancellationToken.None);
                     Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"saved step {save.Step} in the background: loss {loss:F6}, {save.CapturedBytes} bytes captured"));
                 }
                 else
                 {
-                    var manifest = await TrainerCheckpoints.SaveAsync(manager, state, loss, options.PayloadMiB, CancellationToken.None);
+                    var manifest = await TrainerCheckpoints.SaveAsync(manager, state, loss, options, CancellationToken.None);
                     Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"saved step {manifest.Step}: loss {loss:F6}, {manifest.TotalLength} bytes"));
                 }
 
@@ -132,7 +132,7 @@ internal sealed class TrainerService(
     {
         var drained = state.Step > (savedStep ?? -1)
             ? await shutdown.SaveAndDrainAsync(
-                state.Step, (save, ct) => TrainerCheckpoints.CaptureAsync(save, state, options.PayloadMiB, ct), TrainerCheckpoints.Metadata(state.Loss))
+                state.Step, (save, ct) => TrainerCheckpoints.CaptureAsync(save, state, options, ct), TrainerCheckpoints.Metadata(state.Loss))
             : await shutdown.DrainAsync();
         foreach (var failure in drained.Failures)
         {

@@ -104,7 +104,7 @@ public sealed class GcsCheckpointStore : ICheckpointStore, IDisposable
         client.Service.HttpClient.MessageHandler.FollowRedirect = false;
         var errors = new GcsErrorMapper(Location, Bucket, connection.BaseUri, CredentialSource, time);
         _transport = new GcsTransport(client, _path, copy, connection, policy, errors, storeLogger, time);
-        Capabilities = new StoreCapabilities { CreateOnly = true, ConditionalDelete = true, ServerChecksumAlgorithm = "crc32c" };
+        Capabilities = new StoreCapabilities { CreateOnly = true, ConditionalDelete = true, ServerChecksumAlgorithm = "crc32c", ConcurrentFiles = _transport.ConcurrentFiles };
         GcsLog.Created(storeLogger, Location, connection.BaseUri, connection.Source, copy.ConfiguredPartSize.MiB, copy.Concurrency, CredentialSource);
         foreach (var (former, current) in copy.FormerNamesInUse())
         {
@@ -182,7 +182,7 @@ public sealed class GcsCheckpointStore : ICheckpointStore, IDisposable
             }
 
             var generation = obj.Generation ?? 0;
-            var firstLength = (int)Math.Min(end - offset, Options.ChunkSizeBytes);
+            var firstLength = (int)Math.Min(end - offset, TransferSizing.RangeSize(Options.ChunkSizeBytes, Options.Concurrency, end - offset));
             var first = await _transport.SendGetAsync(key, generation, offset, firstLength, cancellationToken).ConfigureAwait(false);
             if (first is null && attempt < 3)
             {

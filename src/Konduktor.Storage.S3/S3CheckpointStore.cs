@@ -88,7 +88,13 @@ public sealed partial class S3CheckpointStore : ICheckpointStore, IPendingUpload
         var errors = new S3ErrorMapper(Location, Bucket, connection.Endpoint, source, time);
         configureClient?.Invoke(connection.Config);
         _transport = new S3Transport(new AmazonS3Client(resolved, connection.Config), _path, copy, policy, errors, connection.Generic, _logger, time);
-        Capabilities = new StoreCapabilities { CreateOnly = true, ConditionalDelete = connection.ConditionalDelete, ServerChecksumAlgorithm = null };
+        Capabilities = new StoreCapabilities
+        {
+            CreateOnly = true,
+            ConditionalDelete = connection.ConditionalDelete,
+            ServerChecksumAlgorithm = null,
+            ConcurrentFiles = _transport.ConcurrentFiles,
+        };
         S3Log.Created(_logger, Location, connection.Endpoint, connection.Region, connection.Addressing,
             connection.Generic ? "generic" : "aws", connection.ConditionalDelete, source);
         if (copy.ConfiguredEndpoint.Name != nameof(S3StoreOptions.Endpoint))
@@ -171,7 +177,7 @@ public sealed partial class S3CheckpointStore : ICheckpointStore, IPendingUpload
 
     /// <inheritdoc />
     /// <remarks>
-    /// One ranged GET of up to a part is sent at once; when the object (or range) is longer, the rest is fetched as parallel
+    /// One ranged GET of up to 1 MiB is sent at once; when the object (or range) is longer, the rest is fetched as parallel
     /// ranged GETs of the same version, each retried, ahead of the reader: <see cref="S3StoreOptions.Concurrency"/> parts shared by the
     /// store's open reads, at least two each.
     /// </remarks>
@@ -192,7 +198,7 @@ public sealed partial class S3CheckpointStore : ICheckpointStore, IPendingUpload
             return Stream.Null;
         }
 
-        var firstLength = Math.Min(wanted ?? long.MaxValue, Options.PartSizeBytes);
+        var firstLength = Math.Min(wanted ?? long.MaxValue, Math.Min(Options.PartSizeBytes, TransferSizing.FirstRangeBytes));
         GetObjectResponse first;
         try
         {

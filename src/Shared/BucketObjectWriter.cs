@@ -243,11 +243,23 @@ internal abstract class BucketObjectWriter : ObjectWriteStream
         _abort.Dispose();
     }
 
-    /// <summary>Copies as much as fits into the part being filled.</summary>
+    /// <summary>
+    /// Copies as much as fits into the part being filled. An object's first part starts in a small buffer
+    /// (<see cref="TransferSizing.FirstBufferBytes"/>) and moves to a part-sized one only when it outgrows it, so many small
+    /// files in transfer at once do not each hold a part's worth of memory.
+    /// </summary>
     private int Append(ReadOnlySpan<byte> data)
     {
-        _current ??= _pool.Rent(PartSize);
-        var n = Math.Min(data.Length, PartSize - _currentLength);
+        _current ??= _pool.Rent(_written == 0 ? Math.Min(TransferSizing.FirstBufferBytes, PartSize) : PartSize);
+        if (_currentLength == _current.Length && _currentLength < PartSize)
+        {
+            var grown = _pool.Rent(PartSize);
+            _current.AsSpan(0, _currentLength).CopyTo(grown);
+            _pool.Return(_current);
+            _current = grown;
+        }
+
+        var n = Math.Min(data.Length, Math.Min(_current.Length, PartSize) - _currentLength);
         data[..n].CopyTo(_current.AsSpan(_currentLength));
         OnAppended(data[..n]);
         _currentLength += n;

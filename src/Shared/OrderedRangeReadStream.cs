@@ -26,14 +26,15 @@ internal abstract class OrderedRangeReadStream : ReadOnlyStream
     /// <summary>Describes the range; <see cref="Start"/> begins reading once the derived stream is set up.</summary>
     /// <param name="pool">Where part buffers come from (the store's).</param>
     /// <param name="budget">The store's read-ahead, shared by its open reads.</param>
-    /// <param name="partSize">The size of a fetch.</param>
+    /// <param name="partSize">The largest fetch; a shorter range is cut into smaller ones to use the store's concurrency (<see cref="TransferSizing.RangeSize"/>).</param>
     /// <param name="firstOffset">Where the range starts: the answer that opened the object holds its first part.</param>
     /// <param name="firstLength">How many bytes that answer holds.</param>
     /// <param name="end">Where the range ends (exclusive).</param>
     protected OrderedRangeReadStream(ArrayPool<byte> pool, ReadAheadBudget budget, int partSize, long firstOffset, int firstLength, long end)
     {
-        (_pool, _budget, _partSize) = (pool, budget, partSize);
+        (_pool, _budget) = (pool, budget);
         (_firstOffset, _firstLength, _end) = (firstOffset, firstLength, end);
+        _partSize = TransferSizing.RangeSize(partSize, budget.Concurrency, end - firstOffset - firstLength);
         _nextOffset = firstOffset + firstLength;
     }
 
@@ -214,6 +215,9 @@ internal abstract class OrderedRangeReadStream : ReadOnlyStream
 internal sealed class ReadAheadBudget(int concurrency)
 {
     private int _open;
+
+    /// <summary>The parts fetched or buffered ahead over all of the store's open reads.</summary>
+    public int Concurrency => concurrency;
 
     /// <summary>How many parts one read may have fetched or buffered now.</summary>
     public int Share => Math.Max(Math.Min(2, concurrency), concurrency / Math.Max(1, Volatile.Read(ref _open)));

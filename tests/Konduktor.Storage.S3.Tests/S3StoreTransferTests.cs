@@ -33,6 +33,64 @@ public sealed class S3StoreTransferTests(RadosGwServer server)
         Assert.Empty(await S3TestStores.PendingUploadsAsync(server, store));
     }
 
+    [Theory]
+    [InlineData((1 * MiB) - 1)]
+    [InlineData(1 * MiB)]
+    [InlineData((1 * MiB) + 1)]
+    [InlineData((5 * MiB) + 7)]
+    public async Task OpenWriteAsync_AroundTheFirstBufferAndPartSizes_RoundTripsExactly(int length)
+    {
+        // Writers start in a 1 MiB buffer and move to a part-sized one only when they outgrow it.
+        using var store = await S3TestStores.CreateAsync(server);
+        var data = RandomBytes(length, seed: length);
+
+        var writer = await store.OpenWriteAsync("grown.bin");
+        await using (writer)
+        {
+            for (var offset = 0; offset < data.Length; offset += 300_007)
+            {
+                await writer.WriteAsync(data.AsMemory(offset, Math.Min(300_007, data.Length - offset)));
+            }
+
+            Assert.Equal(length, (await writer.CompleteAsync()).Length);
+        }
+
+        Assert.Equal(data, await ReadAllAsync(store, "grown.bin"));
+    }
+
+    [Fact]
+    public async Task OpenReadAsync_MidSizedObject_IsReadInRangesSmallerThanAPartAndRoundTrips()
+    {
+        // 12 MiB in 5 MiB parts, three at once: after the first part, 7 MiB are cut into 3 MiB ranges so all three run.
+        using var store = await S3TestStores.CreateAsync(server);
+        var data = RandomBytes((12 * MiB) + 3, seed: 12);
+        await store.PutAsync("mid.bin", new MemoryStream(data));
+
+        Assert.Equal(3 * MiB, TransferSizing.RangeSize(5 * MiB, 3, data.Length - (5 * MiB)));
+        Assert.Equal(data, await ReadAllAsync(store, "mid.bin"));
+    }
+
+    [Theory]
+    [InlineData(8, 16, 256, 8)]
+    [InlineData(8, 16, 32, 2)]
+    [InlineData(8, 16, 8, 1)]
+    [InlineData(8, 16, 0, 1)]
+    [InlineData(8, 4, 20, 5)]
+    [InlineData(5, 64, 1, 1)]
+    public void RangeSize_UsesTheConcurrencyForShorterReads_WithinOneMiBAndAPart(int partMiB, int concurrency, int remainingMiB, int expectedMiB) =>
+        Assert.Equal(expectedMiB * MiB, TransferSizing.RangeSize(partMiB * MiB, concurrency, (long)remainingMiB * MiB));
+
+    [Fact]
+    public void Capabilities_ConcurrentFiles_FollowsTheConcurrency()
+    {
+        using var store = new S3CheckpointStore(
+            new Uri("s3://bucket/p"), new S3StoreOptions { Endpoint = "http://127.0.0.1:9", Concurrency = 7 }, new Amazon.Runtime.BasicAWSCredentials("a", "b"));
+        using var defaults = new S3CheckpointStore(new Uri("s3://bucket/p"), new S3StoreOptions { Endpoint = "http://127.0.0.1:9" }, new Amazon.Runtime.BasicAWSCredentials("a", "b"));
+
+        Assert.Equal(7, store.Capabilities.ConcurrentFiles);
+        Assert.Equal(16, defaults.Capabilities.ConcurrentFiles);
+    }
+
     [Fact]
     public async Task PutAsync_NonSeekableStreamOverThreshold_GoesMultipartAndRoundTrips()
     {

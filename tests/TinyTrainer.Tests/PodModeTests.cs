@@ -95,6 +95,46 @@ public sealed class PodModeTests : IDisposable
         Assert.Equal(await UninterruptedWeightsAsync(), resumed.Result.GetProperty("weightsSha256").GetString());
     }
 
+    [Fact]
+    public async Task Run_PayloadInSevenFiles_SavesShardsThatAddUpAndResumesExactly()
+    {
+        var crashed = await RunPodAsync("j", restartAttempt: 0, SevenShards);
+        Assert.True(crashed.ExitCode == 3, crashed.ToString());
+        var shards = Shards("j", 10);
+
+        var resumed = await RunPodAsync("j", restartAttempt: 1, SevenShards);
+
+        Assert.Equal(Enumerable.Range(0, 7).Select(i => $"payload/shard-{i:D5}.bin"), shards.Select(s => s.Name));
+        Assert.Equal(MiB, shards.Sum(s => s.Length));
+        Assert.InRange(shards.Max(s => s.Length) - shards.Min(s => s.Length), 0, 1);
+        Assert.True(resumed.ExitCode == 0, resumed.ToString());
+        Assert.Equal(10, resumed.Result.GetProperty("resumedFromStep").GetInt64());
+        Assert.Equal(await UninterruptedWeightsAsync(), resumed.Result.GetProperty("weightsSha256").GetString());
+    }
+
+    [Fact]
+    public async Task Run_OneOfSevenPayloadFilesBitFlippedInStep10_FallsBackToStep5()
+    {
+        var crashed = await RunPodAsync("j", restartAttempt: 0, SevenShards);
+        Assert.True(crashed.ExitCode == 3, crashed.ToString());
+        var shard = Shards("j", 10).Single(s => s.Name == "payload/shard-00003.bin");
+        using (var file = new FileStream(StepFolder("j", 0, 10, shard.Key), FileMode.Open, FileAccess.ReadWrite))
+        {
+            file.Position = shard.Length / 2;
+            var original = file.ReadByte();
+            file.Position = shard.Length / 2;
+            file.WriteByte((byte)(original ^ 0x01));
+        }
+
+        var resumed = await RunPodAsync("j", restartAttempt: 1, SevenShards);
+
+        Assert.True(resumed.ExitCode == 0, resumed.ToString());
+        Assert.Equal(5, resumed.Result.GetProperty("resumedFromStep").GetInt64());
+        Assert.Contains("skipped step 10 (ChecksumMismatch", resumed.Stdout, StringComparison.Ordinal);
+    }
+
+    private static (string, string)[] SevenShards => [("Trainer__PayloadMiB", "1"), ("Trainer__PayloadFiles", "7")];
+
     private Task<TrainerRun> RunPodAsync(string job, int restartAttempt, params (string Name, string Value)[] extra)
     {
         var environment = new Dictionary<string, string>
@@ -124,6 +164,15 @@ public sealed class PodModeTests : IDisposable
     {
         var folder = _temp.Combine("store", job, $"rank-{rank:D5}", $"step-{step:D12}");
         return file is null ? folder : Path.Combine(folder, file);
+    }
+
+    private List<(string Name, string Key, long Length)> Shards(string job, long step)
+    {
+        using var manifest = JsonDocument.Parse(File.ReadAllBytes(StepFolder(job, 0, step, "manifest.json")));
+        return [.. manifest.RootElement.GetProperty("files").EnumerateArray()
+            .Select(f => (Name: f.GetProperty("name").GetString()!, Key: f.GetProperty("key").GetString()!, Length: f.GetProperty("length").GetInt64()))
+            .Where(f => f.Name.StartsWith("payload/", StringComparison.Ordinal))
+            .OrderBy(f => f.Name, StringComparer.Ordinal)];
     }
 
     private JsonElement PayloadEntry(string job, long step)

@@ -19,10 +19,11 @@ internal static class TrainerCheckpoints
 
     /// <summary>Saves the state as one checkpoint: model, optimizer and generator as files, the loss as metadata.</summary>
     public static async Task<CheckpointManifest> SaveAsync(
-        CheckpointManager manager, TrainingState state, double loss, int payloadMiB, CancellationToken cancellationToken)
+        CheckpointManager manager, TrainingState state, double loss, TrainerOptions options, CancellationToken cancellationToken)
     {
         await using var save = await manager.BeginSaveAsync(state.Step, cancellationToken: cancellationToken);
-        await AddFilesAsync((name, write, ct) => save.AddFileAsync(name, write, ct), state, payloadMiB, cancellationToken);
+        await AddFilesAsync(
+            (name, write, ct) => save.AddFileAsync(name, write, ct), state, options, manager.Store.Capabilities.ConcurrentFiles, cancellationToken);
         return await save.CommitAsync(Metadata(loss), cancellationToken);
     }
 
@@ -31,24 +32,29 @@ internal static class TrainerCheckpoints
     /// after); the upload and the commit go on behind. A failure of an earlier background save is thrown here.
     /// </summary>
     public static async Task<BackgroundSave> SaveInBackgroundAsync(
-        BackgroundCheckpointSaver saver, TrainingState state, double loss, int payloadMiB, CancellationToken cancellationToken)
+        BackgroundCheckpointSaver saver, TrainingState state, double loss, TrainerOptions options, CancellationToken cancellationToken)
     {
         await using var save = await saver.BeginSaveAsync(state.Step, cancellationToken);
-        await CaptureAsync(save, state, payloadMiB, cancellationToken);
+        await CaptureAsync(save, state, options, cancellationToken);
         await save.CommitAsync(Metadata(loss), cancellationToken);
         return save;
     }
 
     /// <summary>Captures the state's files into a background save (also what the emergency save at SIGTERM captures).</summary>
-    public static Task CaptureAsync(BackgroundSave save, TrainingState state, int payloadMiB, CancellationToken cancellationToken) =>
-        AddFilesAsync((name, write, ct) => save.AddFileAsync(name, write, ct), state, payloadMiB, cancellationToken);
+    /// <remarks>Captures go to local staging one file at a time: there is no network latency to overlap.</remarks>
+    public static Task CaptureAsync(BackgroundSave save, TrainingState state, TrainerOptions options, CancellationToken cancellationToken) =>
+        AddFilesAsync((name, write, ct) => save.AddFileAsync(name, write, ct), state, options, concurrentFiles: 1, cancellationToken);
 
     public static Dictionary<string, string> Metadata(double? loss) =>
         loss is { } value ? new() { ["loss"] = value.ToString("R", CultureInfo.InvariantCulture) } : [];
 
     /// <summary>The checkpoint's files, whatever kind of save they go into.</summary>
     private static async Task AddFilesAsync(
-        Func<string, Func<Stream, CancellationToken, Task>, CancellationToken, Task> add, TrainingState state, int payloadMiB, CancellationToken cancellationToken)
+        Func<string, Func<Stream, CancellationToken, Task>, CancellationToken, Task> add,
+        TrainingState state,
+        TrainerOptions options,
+        int concurrentFiles,
+        CancellationToken cancellationToken)
     {
         var weights = TrainingState.ToBytes(state.Model.Parameters);
         var momentum = TrainingState.ToBytes(state.Optimizer.Velocity);
@@ -56,12 +62,9 @@ internal static class TrainerCheckpoints
         await add(MomentumFile, (stream, ct) => stream.WriteAsync(momentum, ct).AsTask(), cancellationToken);
         var trainer = new TrainerStateFile(state.Step, state.Random.State);
         await add(StateFile, (stream, ct) => JsonSerializer.SerializeAsync(stream, trainer, SampleJson.Default.TrainerStateFile, ct), cancellationToken);
-        if (payloadMiB > 0)
-        {
-            // Streamed chunk by chunk: a large model never has to fit in memory.
-            var step = state.Step;
-            await add(Payload.FileName, (stream, ct) => Payload.WriteAsync(stream, step, payloadMiB * (long)Payload.ChunkSize, ct), cancellationToken);
-        }
+
+        // Streamed chunk by chunk (a large model never has to fit in memory), in PayloadFiles shards, several at once.
+        await Payload.SaveAsync(add, state.Step, options.PayloadMiB * (long)Payload.ChunkSize, options.PayloadFiles, concurrentFiles, cancellationToken);
     }
 
     /// <summary>
@@ -70,12 +73,12 @@ internal static class TrainerCheckpoints
     /// </summary>
     public static async Task<Resumed> ResumeAsync(CheckpointManager manager, CancellationToken cancellationToken)
     {
-        var loaded = await manager.LoadLatestAsync(ReadAsync, cancellationToken);
+        var loaded = await manager.LoadLatestAsync((reader, ct) => ReadAsync(reader, manager.Store.Capabilities.ConcurrentFiles, ct), cancellationToken);
         return new Resumed(loaded.Value, loaded.Skipped);
     }
 
     /// <summary>Reads every file of the checkpoint through the reader's verifying streams.</summary>
-    private static async Task<TrainingState> ReadAsync(CheckpointReader reader, CancellationToken cancellationToken)
+    private static async Task<TrainingState> ReadAsync(CheckpointReader reader, int concurrentFiles, CancellationToken cancellationToken)
     {
         var manifest = reader.Manifest!;
         var weights = await ReadDoublesAsync(reader, WeightsFile, cancellationToken);
@@ -92,11 +95,7 @@ internal static class TrainerCheckpoints
             throw new InvalidDataException($"{StateFile} of step {manifest.Step} says step {trainer.Step}.");
         }
 
-        if (manifest.Files.FirstOrDefault(f => f.Name == Payload.FileName) is { } payload)
-        {
-            await using var stream = await reader.OpenFileAsync(Payload.FileName, cancellationToken);
-            await Payload.VerifyAsync(stream, manifest.Step, payload.Length, cancellationToken);
-        }
+        await Payload.VerifyAllAsync(reader, concurrentFiles, cancellationToken);
 
         double? loss = manifest.Metadata.TryGetValue("loss", out var text)
             && double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) ? value : null;

@@ -33,10 +33,13 @@ public sealed class GcsStoreOptions
 
     /// <summary>
     /// How many ranged reads run ahead of the reader, shared by all of the store's open reads (each keeps at least two). 1 to 64;
-    /// default 4. Reads hold at most this (or two per open read, if more) times <see cref="PartSizeMiB"/>; an upload holds at
-    /// most two chunks (one being sent, one being filled).
+    /// default 16: on a remote link each request pays a round trip and each connection carries a bounded throughput, so a read
+    /// is as fast as the requests it keeps in flight. Reads hold at most this (or two per open read, if more) times
+    /// <see cref="PartSizeMiB"/>; an upload holds at most two chunks (one being sent, one being filled; small objects start in a
+    /// 1 MiB buffer). A checkpoint manager moves a quarter of this many files at once (at least one:
+    /// <see cref="StoreCapabilities.ConcurrentFiles"/>), which bounds the chunks of uploads in transfer.
     /// </summary>
-    public int Concurrency { get; set; } = 4;
+    public int Concurrency { get; set; } = 16;
 
     /// <summary>
     /// A credentials JSON file (service account or authorized user) to use instead of Application Default Credentials.

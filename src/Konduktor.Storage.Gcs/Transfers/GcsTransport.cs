@@ -48,9 +48,16 @@ internal sealed class GcsTransport(
     /// <summary>
     /// Chunk buffers for this store's transfers. Not <see cref="ArrayPool{T}.Shared"/>: its per-thread caches strand chunk-sized
     /// arrays on whichever thread-pool thread returned them, so new ones get allocated and memory grows with the thread count.
-    /// Kept: the chunks read ahead, and a filling and a sending chunk for each of the files the manager moves at once (four).
+    /// Kept: the chunks read ahead, and a filling and a sending chunk for each of the files the manager moves at once
+    /// (<see cref="ConcurrentFiles"/>). Small objects' first buffers (1 MiB) come from the same pool.
     /// </summary>
-    public ArrayPool<byte> ChunkBuffers { get; } = ArrayPool<byte>.Create(options.ChunkSizeBytes, options.Concurrency + 8);
+    public ArrayPool<byte> ChunkBuffers { get; } = ArrayPool<byte>.Create(options.ChunkSizeBytes, TransferSizing.PooledBuffers(options.Concurrency, Math.Max(1, options.Concurrency / 4)));
+
+    /// <summary>
+    /// How many files a checkpoint manager moves at once through this store: a quarter of <see cref="GcsStoreOptions.Concurrency"/>,
+    /// since each upload holds two chunks of its own (resumable sessions send one chunk at a time).
+    /// </summary>
+    public int ConcurrentFiles => Math.Max(1, options.Concurrency / 4);
 
     /// <summary>The read-ahead of this store's parallel reads: <see cref="GcsStoreOptions.Concurrency"/> chunks shared by all of them.</summary>
     public ReadAheadBudget ReadAhead { get; } = new(options.Concurrency);

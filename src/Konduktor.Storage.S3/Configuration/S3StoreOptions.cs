@@ -34,15 +34,22 @@ public sealed class S3StoreOptions
     /// <summary>How to talk to the server; see <see cref="S3Compatibility"/>. Default: <see cref="S3Compatibility.Auto"/>.</summary>
     public S3Compatibility Compatibility { get; set; } = S3Compatibility.Auto;
 
-    /// <summary>The size of one multipart part and of one ranged read, in MiB. 5 to 1024; default 16 (the store holds about <see cref="Concurrency"/> + 2 parts per file in transfer).</summary>
-    public int PartSizeMiB { get; set; } = 16;
+    /// <summary>
+    /// The size of one multipart part and the largest ranged read, in MiB. 5 to 1024; default 8 (a read of a shorter object is
+    /// cut into smaller ranges to use <see cref="Concurrency"/>). The store holds about <see cref="Concurrency"/> + 2 parts per
+    /// large file in transfer; small files start in 1 MiB buffers.
+    /// </summary>
+    public int PartSizeMiB { get; set; } = 8;
 
     /// <summary>
     /// How many parts are uploaded at once over all of the store's uploads, and read ahead over all of its open parallel reads
-    /// (each read keeps at least two). 1 to 64; default 4. The store holds about (this + 2 per file in transfer) times
-    /// <see cref="PartSizeMiB"/> of buffers.
+    /// (each read keeps at least two); also how many files a checkpoint manager moves at once
+    /// (<see cref="StoreCapabilities.ConcurrentFiles"/>). 1 to 64; default 16: on a remote link each request pays a round trip
+    /// and each connection carries a bounded throughput, so a transfer is as fast as the requests it keeps in flight. The store
+    /// holds about (this + 2 per large file in transfer) times <see cref="PartSizeMiB"/> of buffers: about 150 MiB for one large
+    /// file with the defaults.
     /// </summary>
-    public int Concurrency { get; set; } = 4;
+    public int Concurrency { get; set; } = 16;
 
     /// <summary>
     /// Streams up to this many MiB are written with one PUT instead of a multipart upload. 1 to 5120; default: <see cref="PartSizeMiB"/>.

@@ -44,9 +44,13 @@ internal sealed class S3Transport(
     /// <summary>
     /// Part buffers for this store's transfers. Not <see cref="ArrayPool{T}.Shared"/>: its per-thread caches strand part-sized
     /// arrays on whichever thread-pool thread returned them, so new ones get allocated and memory grows with the thread count.
-    /// Kept: the parts in flight, and a filling and a waiting part for each of the files the manager moves at once (four).
+    /// Kept: the parts in flight, and a filling and a waiting part for each of the files the manager moves at once
+    /// (<see cref="ConcurrentFiles"/>). Small objects' first buffers (1 MiB) come from the same pool.
     /// </summary>
-    public ArrayPool<byte> PartBuffers { get; } = ArrayPool<byte>.Create(options.PartSizeBytes, options.Concurrency + 8);
+    public ArrayPool<byte> PartBuffers { get; } = ArrayPool<byte>.Create(options.PartSizeBytes, TransferSizing.PooledBuffers(options.Concurrency, options.Concurrency));
+
+    /// <summary>How many files a checkpoint manager moves at once through this store: as many as parts in flight, so small files overlap their round trips.</summary>
+    public int ConcurrentFiles => options.Concurrency;
 
     /// <summary>
     /// Parts in flight, shared by every upload of this store: several files saved at once share <see cref="S3StoreOptions.Concurrency"/>

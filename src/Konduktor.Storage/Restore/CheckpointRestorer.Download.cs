@@ -14,7 +14,7 @@ internal sealed partial class CheckpointRestorer
         {
             await Parallel.ForEachAsync(
                 manifest.Files,
-                new ParallelOptions { MaxDegreeOfParallelism = 4, CancellationToken = cancellationToken },
+                new ParallelOptions { MaxDegreeOfParallelism = Store.Capabilities.ConcurrentFiles, CancellationToken = cancellationToken },
                 async (file, ct) =>
                 {
                     var path = LocalPath(target.Staging, file.Name);

@@ -93,7 +93,7 @@ internal sealed class CheckpointSaver(
         {
             await Parallel.ForEachAsync(
                 files,
-                new ParallelOptions { MaxDegreeOfParallelism = 4, CancellationToken = cancellationToken },
+                new ParallelOptions { MaxDegreeOfParallelism = Store.Capabilities.ConcurrentFiles, CancellationToken = cancellationToken },
                 async (file, ct) => await save.AddLocalFileAsync(file.Name, file.Path, ct).ConfigureAwait(false)).ConfigureAwait(false);
             return await save.CommitAsync(metadata, cancellationToken).ConfigureAwait(false);
         }

@@ -13,6 +13,24 @@ public sealed class StoreCapabilities
     public string? ServerChecksumAlgorithm { get; init; }
 
     /// <summary>
+    /// How many files <c>CheckpointManager</c> moves at once when it saves a directory or restores a checkpoint (1 to 256;
+    /// default 4). A remote store wants several: each file's requests pay the link's round trip, and small files are mostly
+    /// round trips. The store's own transfer budget (parts in flight, read-ahead) is shared by those files, so this bounds
+    /// the number of open transfers, not the memory.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is less than 1 or more than 256.</exception>
+    public int ConcurrentFiles
+    {
+        get;
+        init
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, 1);
+            ArgumentOutOfRangeException.ThrowIfGreaterThan(value, 256);
+            field = value;
+        }
+    } = 4;
+
+    /// <summary>
     /// The store retries transient failures itself, with the library's retry policy (per request and per
     /// part, resuming interrupted reads), so <c>CheckpointManager</c> adds no retry layer of its own and attempts never multiply.
     /// </summary>
@@ -20,5 +38,5 @@ public sealed class StoreCapabilities
 
     /// <inheritdoc />
     public override string ToString() =>
-        $"createOnly={CreateOnly}, conditionalDelete={ConditionalDelete}, serverChecksum={ServerChecksumAlgorithm ?? "none"}, retries={(RetriesTransientFailures ? "store" : "manager")}";
+        $"createOnly={CreateOnly}, conditionalDelete={ConditionalDelete}, serverChecksum={ServerChecksumAlgorithm ?? "none"}, concurrentFiles={ConcurrentFiles}, retries={(RetriesTransientFailures ? "store" : "manager")}";
 }

@@ -56,7 +56,7 @@ public sealed class GcsStoreOptionsTests
 
         GcsStoreOptionsValidator.ThrowIfInvalid(options);
         Assert.Equal(16, options.PartSizeMiB);
-        Assert.Equal(4, options.Concurrency);
+        Assert.Equal(16, options.Concurrency);
         Assert.Null(options.Endpoint);
     }
 

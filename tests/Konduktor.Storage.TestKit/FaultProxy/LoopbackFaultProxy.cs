@@ -28,6 +28,7 @@ public sealed class LoopbackFaultProxy : IAsyncDisposable
     private readonly List<Scheduled> _scheduled = [];
     private readonly Lock _drawing = new();
     private readonly Task _accepting;
+    private readonly EmulatedLink? _link;
     private FaultProfile.Draws? _profile;
     private int _requests;
     private int _faultsInjected;
@@ -38,8 +39,20 @@ public sealed class LoopbackFaultProxy : IAsyncDisposable
     /// <param name="upstream">The server, e.g. <c>http://127.0.0.1:7480</c>.</param>
     /// <exception cref="ArgumentException">The upstream is not on loopback.</exception>
     public LoopbackFaultProxy(Uri upstream)
+        : this(upstream, null)
+    {
+    }
+
+    /// <summary>Starts the proxy in front of <paramref name="upstream"/>, with every client connection going through <paramref name="link"/>.</summary>
+    /// <param name="upstream">The server, e.g. <c>http://127.0.0.1:7480</c>.</param>
+    /// <param name="link">The network to emulate between clients and the proxy (round trip, rate per connection); none when <see langword="null"/>.</param>
+    /// <exception cref="ArgumentException">The upstream is not on loopback.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The link's round trip is negative or its rate below 1 KiB/s.</exception>
+    public LoopbackFaultProxy(Uri upstream, EmulatedLink? link)
     {
         ArgumentNullException.ThrowIfNull(upstream);
+        link?.Validate();
+        _link = link;
         if (!IPAddress.TryParse(upstream.Host, out var address) || !IPAddress.IsLoopback(address))
         {
             throw new ArgumentException($"The proxy only fronts loopback servers, not {upstream}.", nameof(upstream));
@@ -168,11 +181,15 @@ public sealed class LoopbackFaultProxy : IAsyncDisposable
     {
         using var _ = client;
         using var server = new TcpClient();
+        client.NoDelay = true;
+
+        // Through an emulated link, the connection's set-up costs a round trip and every byte is paced and delayed.
+        Stream clientStream = _link is null ? client.GetStream() : new LinkStream(client.GetStream(), _link);
+        await using var __ = clientStream.ConfigureAwait(false);
         try
         {
-            client.NoDelay = true;
-            var fromClient = new BufferedReader(client.GetStream());
-            var toClient = client.GetStream();
+            var fromClient = new BufferedReader(clientStream);
+            var toClient = clientStream;
             while (!_stop.IsCancellationRequested)
             {
                 var head = await fromClient.ReadHeadAsync(_stop.Token).ConfigureAwait(false);
