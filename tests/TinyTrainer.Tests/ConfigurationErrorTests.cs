@@ -21,6 +21,7 @@ public sealed class ConfigurationErrorTests : IDisposable
     [InlineData(new[] { "Konduktor__Checkpoints__Background__MaxInFlight=0" }, "Konduktor:Checkpoints:Background:MaxInFlight", "0")]
     [InlineData(new[] { "Konduktor__Shutdown__Margin=00:01:00" }, "Konduktor:Shutdown:Margin", "00:01:00")]
     [InlineData(new[] { "Trainer__PayloadFiles=0" }, "Trainer:PayloadFiles", "0")]
+    [InlineData(new[] { "Konduktor__Outputs__LocalDirectory=/etc/passwd" }, "Konduktor:Outputs:LocalDirectory", "/etc/passwd")]
     public async Task Run_InvalidInput_ExitsWith2NamingKeyAndValue(string[] assignments, string key, string value)
     {
         var environment = new Dictionary<string, string>

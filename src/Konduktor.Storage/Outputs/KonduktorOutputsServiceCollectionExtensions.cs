@@ -69,16 +69,31 @@ public static class KonduktorOutputsServiceCollectionExtensions
             ? CreateStore(services, CheckpointLocation.Parse(location, $"{OutputSyncOptions.SectionName}:Location"))
             : services.GetService<ICheckpointStore>()
                 ?? throw new CheckpointConfigurationException($"{OutputSyncOptions.SectionName}:Location", null, "a location URI, or AddKonduktorCheckpoints registered first to use its store");
+        // Named by where it came from, so an error points at the setting to fix.
+        var directoryKey = options.LocalDirectory is not null ? $"{OutputSyncOptions.SectionName}:LocalDirectory"
+            : job.OutputDirectory is not null ? "KONDUKTOR_OUTPUT_DIR" : $"{OutputSyncOptions.SectionName}:LocalDirectory";
         var directory = Path.GetFullPath(options.LocalDirectory ?? job.OutputDirectory ?? "outputs");
         if (!Directory.Exists(directory))
         {
+            if (File.Exists(directory))
+            {
+                throw new CheckpointConfigurationException(directoryKey, directory, "a directory (a file has that path)");
+            }
+
             if (!options.CreateLocalDirectory)
             {
                 throw new CheckpointConfigurationException(
-                    $"{OutputSyncOptions.SectionName}:LocalDirectory", directory, $"an existing directory (it does not exist, and {OutputSyncOptions.SectionName}:CreateLocalDirectory is false)");
+                    directoryKey, directory, $"an existing directory (it does not exist, and {OutputSyncOptions.SectionName}:CreateLocalDirectory is false)");
             }
 
-            Directory.CreateDirectory(directory);
+            try
+            {
+                Directory.CreateDirectory(directory);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new CheckpointConfigurationException(directoryKey, directory, $"a directory that can be created ({e.Message})");
+            }
         }
 
         return new OutputSync(store, run, scope, directory, options, services.GetService<ILogger<OutputSync>>(), services.GetRequiredService<TimeProvider>());

@@ -72,6 +72,21 @@ public sealed class AddKonduktorOutputsTests : IDisposable
     }
 
     [Fact]
+    public async Task Start_LocalDirectoryIsAFile_ErrorNamesKeyAndPath()
+    {
+        var file = Path.Combine(_root, "a-file");
+        await File.WriteAllTextAsync(file, "not a directory");
+        using var host = BuildHost(new() { ["Konduktor:Outputs:LocalDirectory"] = file });
+
+        var error = await Assert.ThrowsAsync<CheckpointConfigurationException>(() => host.StartAsync());
+
+        Assert.Equal("Konduktor:Outputs:LocalDirectory", error.Key);
+        Assert.Contains(file, error.Message);
+        Assert.Contains("a file has that path", error.Message);
+        Assert.Equal("not a directory", await File.ReadAllTextAsync(file));
+    }
+
+    [Fact]
     public async Task Start_MissingDirectory_CreatedByDefault()
     {
         using var host = BuildHost([]);
