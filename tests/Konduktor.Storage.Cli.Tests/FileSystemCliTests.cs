@@ -7,5 +7,6 @@ public sealed class FileSystemCliTests : CliScenarioTests
 
     protected override IReadOnlyDictionary<string, string?> Environment { get; } = new Dictionary<string, string?>();
 
-    protected override string NewLocation() => Temp.Combine("store-" + Guid.NewGuid().ToString("N")[..8]);
+    // The tool reads an existing directory (a missing one is an error): the store's folder exists, as a job's would.
+    protected override string NewLocation() => Directory.CreateDirectory(Temp.Combine("store-" + Guid.NewGuid().ToString("N")[..8])).FullName;
 }

@@ -30,6 +30,7 @@ public sealed class ProcessTests : IDisposable
     [InlineData("unknown run", "verify", "store", "--run", "nope", "there is no run 'nope'")]
     [InlineData("grace period", "gc", "store", "--run", "job", "--grace-period", "soon", "--grace-period 'soon' is not a duration")]
     [InlineData("endpoint on a path", "ls", "store", "--endpoint", "http://127.0.0.1:1", "--endpoint applies to s3:// and gs://")]
+    [InlineData("missing local location", "ls", "no-such-store", "--run", "job", "does not exist (no directory")]
     public async Task BadInput_OneClearLineExit2NoStackTrace(string what, params string[] argsAndExpected)
     {
         var args = argsAndExpected[..^1];
@@ -48,7 +49,7 @@ public sealed class ProcessTests : IDisposable
     [Fact]
     public async Task Pull64MiB_UnderPseudoTerminalShowsProgress_PipedPrintsNoEscapeCodes()
     {
-        var location = _temp.Combine("store");
+        var location = Directory.CreateDirectory(_temp.Combine("store")).FullName;
         var checkpoints = new Checkpoints(location, new ConnectionSettings(null, null, null), new Dictionary<string, string?>());
         await checkpoints.SaveAsync(64 * 1024 * 1024, 5);
 

@@ -56,6 +56,14 @@ internal sealed class StoreSession : IAsyncDisposable
                 $"LOCATION '{location}' has the scheme '{parsed.Scheme}://', which this tool does not handle: use a local path, file:///abs/dir, s3://bucket/prefix or gs://bucket/prefix");
         }
 
+        // Every command reads a location: a mistyped local path must not look like an empty store.
+        if (parsed.Scheme == "file" && !Directory.Exists(parsed.Uri.LocalPath))
+        {
+            throw CliException.Usage(File.Exists(parsed.Uri.LocalPath)
+                ? $"LOCATION '{location}' is a file, not a directory of checkpoints"
+                : $"LOCATION '{location}' does not exist (no directory {parsed.Uri.LocalPath})");
+        }
+
         var configuration = new ConfigurationBuilder()
             .AddInMemoryCollection(FromEnvironment(environment))
             .AddInMemoryCollection(Overrides(parsed, settings))
