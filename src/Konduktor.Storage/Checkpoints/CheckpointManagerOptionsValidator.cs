@@ -12,15 +12,15 @@ internal sealed class CheckpointManagerOptionsValidator : IValidateOptions<Check
 {
     private const string Section = "Konduktor:Checkpoints";
 
-    public ValidateOptionsResult Validate(string? name, CheckpointManagerOptions options) => OptionsProblems.ToResult(Problems(options));
+    public ValidateOptionsResult Validate(string? name, CheckpointManagerOptions options) => Problems(options).ToResult();
 
     /// <exception cref="CheckpointConfigurationException">A value is invalid: it names the first key and value, its message every invalid value.</exception>
-    public static void ThrowIfInvalid(CheckpointManagerOptions options) => OptionsProblems.ThrowIfAny(Problems(options));
+    public static void ThrowIfInvalid(CheckpointManagerOptions options) => Problems(options).ThrowIfAny();
 
-    private static List<CheckpointConfigurationException> Problems(CheckpointManagerOptions options)
+    private static ConfigurationProblems Problems(CheckpointManagerOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var problems = new List<CheckpointConfigurationException>();
+        var problems = new ConfigurationProblems();
         if (options.RunId is not null && CheckpointLayout.CheckSegment(options.RunId) is { } runProblem)
         {
             problems.Add(new($"{Section}:RunId", options.RunId, $"{CheckpointLayout.NameRule} ({runProblem})"));
@@ -86,7 +86,7 @@ internal sealed class CheckpointManagerOptionsValidator : IValidateOptions<Check
         return problems;
     }
 
-    private static void RetentionProblems(RetentionOptions retention, List<CheckpointConfigurationException> problems)
+    private static void RetentionProblems(RetentionOptions retention, ConfigurationProblems problems)
     {
         if (retention.KeepLast < 0)
         {

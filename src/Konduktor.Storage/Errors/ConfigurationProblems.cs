@@ -13,6 +13,12 @@ internal sealed class ConfigurationProblems
     /// <summary>Records that <paramref name="key"/> holds <paramref name="value"/> (<see langword="null"/>: missing), which is not <paramref name="expected"/>.</summary>
     public void Add(string key, string? value, string expected) => _problems.Add(new CheckpointConfigurationException(key, value, expected));
 
+    /// <summary>Records a problem already described.</summary>
+    public void Add(CheckpointConfigurationException problem) => _problems.Add(problem);
+
+    /// <summary>Records problems already described.</summary>
+    public void AddRange(IEnumerable<CheckpointConfigurationException> problems) => _problems.AddRange(problems);
+
     /// <summary>Success, or a failure with one message per invalid value.</summary>
     public ValidateOptionsResult ToResult()
     {

@@ -9,15 +9,15 @@ internal sealed class OutputSyncOptionsValidator : IValidateOptions<OutputSyncOp
 {
     private const string Section = OutputSyncOptions.SectionName;
 
-    public ValidateOptionsResult Validate(string? name, OutputSyncOptions options) => OptionsProblems.ToResult(Problems(options));
+    public ValidateOptionsResult Validate(string? name, OutputSyncOptions options) => Problems(options).ToResult();
 
     /// <exception cref="CheckpointConfigurationException">A value is invalid: it names the first key and value, its message every invalid value.</exception>
-    public static void ThrowIfInvalid(OutputSyncOptions options) => OptionsProblems.ThrowIfAny(Problems(options));
+    public static void ThrowIfInvalid(OutputSyncOptions options) => Problems(options).ThrowIfAny();
 
-    private static List<CheckpointConfigurationException> Problems(OutputSyncOptions options)
+    private static ConfigurationProblems Problems(OutputSyncOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var problems = new List<CheckpointConfigurationException>();
+        var problems = new ConfigurationProblems();
         if (options.Interval <= TimeSpan.Zero || options.Interval > TimeSpan.FromDays(1))
         {
             problems.Add(new($"{Section}:Interval", options.Interval.ToString("c", CultureInfo.InvariantCulture), "a positive time span of at most one day, e.g. 00:00:30"));
