@@ -27,21 +27,7 @@ internal static class StepCommitCodec
     /// <exception cref="InvalidManifestException">It cannot be trusted; the message says why.</exception>
     public static StepCommit Parse(ReadOnlySpan<byte> json, string run, long step)
     {
-        StepCommit? commit;
-        try
-        {
-            commit = JsonSerializer.Deserialize(json, CollectiveJsonContext.Default.StepCommit);
-        }
-        catch (JsonException e)
-        {
-            throw new InvalidManifestException($"it is not valid step-commit JSON ({e.Message})");
-        }
-
-        if (commit is null)
-        {
-            throw new InvalidManifestException("it is JSON null");
-        }
-
+        var commit = TrustedJson.Parse(json, CollectiveJsonContext.Default.StepCommit, "step-commit");
         if (commit.Format != StepCommit.CurrentFormat)
         {
             throw new InvalidManifestException($"its format is '{ObjectKey.Printable(commit.Format)}', this version reads '{StepCommit.CurrentFormat}'");

@@ -77,21 +77,7 @@ internal static class ManifestCodec
             throw new InvalidManifestException($"it is larger than {MaxBytes} bytes");
         }
 
-        CheckpointManifest? manifest;
-        try
-        {
-            manifest = JsonSerializer.Deserialize(json, ManifestJsonContext.Default.CheckpointManifest);
-        }
-        catch (JsonException e)
-        {
-            throw new InvalidManifestException($"it is not valid manifest JSON ({e.Message})");
-        }
-
-        if (manifest is null)
-        {
-            throw new InvalidManifestException("it is JSON null");
-        }
-
+        var manifest = TrustedJson.Parse(json, ManifestJsonContext.Default.CheckpointManifest, "manifest");
         Check(manifest, run, scope, step);
         return manifest;
     }
