@@ -14,7 +14,7 @@ internal static class ManifestCodec
     public const int MaxBytes = 16 * 1024 * 1024;
 
     public static byte[] Serialize(CheckpointManifest manifest) =>
-        JsonSerializer.SerializeToUtf8Bytes(manifest, ManifestJsonContext.Default.CheckpointManifest);
+        JsonSerializer.SerializeToUtf8Bytes(manifest, DocumentJsonContext.Default.CheckpointManifest);
 
     /// <summary>
     /// Serializes a manifest a save is about to commit and runs every reader check (<see cref="Parse"/>, with the same limits)
@@ -77,7 +77,7 @@ internal static class ManifestCodec
             throw new InvalidManifestException($"it is larger than {MaxBytes} bytes");
         }
 
-        var manifest = TrustedJson.Parse(json, ManifestJsonContext.Default.CheckpointManifest, "manifest");
+        var manifest = TrustedJson.Parse(json, DocumentJsonContext.Default.CheckpointManifest, "manifest");
         Check(manifest, run, scope, step);
         return manifest;
     }

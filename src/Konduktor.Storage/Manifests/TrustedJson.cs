@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using System.Text.Json.Serialization.Metadata;
 
 namespace Konduktor.Storage;
@@ -27,3 +28,13 @@ internal static class TrustedJson
         return document ?? throw new InvalidManifestException("it is JSON null");
     }
 }
+
+/// <summary>
+/// The source-generated contracts of the JSON documents committed to the store: checkpoint manifests, step commits and
+/// rank verdicts (indented, nulls left out).
+/// </summary>
+[JsonSourceGenerationOptions(WriteIndented = true, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(CheckpointManifest))]
+[JsonSerializable(typeof(StepCommit))]
+[JsonSerializable(typeof(RankVerdict))]
+internal sealed partial class DocumentJsonContext : JsonSerializerContext;
