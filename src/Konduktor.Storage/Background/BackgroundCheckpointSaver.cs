@@ -260,7 +260,7 @@ public sealed class BackgroundCheckpointSaver : IAsyncDisposable
         {
             _newestCaptured = Math.Max(_newestCaptured ?? save.Step, save.Step);
             Log.Captured(_logger, save.Step, save.CapturedBytes, Staging.MemoryBytes, save.BlockedTime.TotalSeconds);
-            BackgroundTelemetry.Blocked.Record(save.BlockedTime.TotalSeconds);
+            StorageTelemetry.BackgroundBlocked.Record(save.BlockedTime.TotalSeconds);
 
             // Registered under the lock before it runs, so a flush right after the hand-over waits for it.
             var upload = new Task<Task>(() => UploadAsync(save));
@@ -310,7 +310,7 @@ public sealed class BackgroundCheckpointSaver : IAsyncDisposable
                 _newestDurable = Math.Max(_newestDurable ?? save.Step, save.Step);
             }
 
-            BackgroundTelemetry.NotDurable.Record(seconds);
+            StorageTelemetry.BackgroundNotDurable.Record(seconds);
             Log.Durable(_logger, save.Step, seconds);
             save.Complete(manifest);
         }
@@ -318,7 +318,7 @@ public sealed class BackgroundCheckpointSaver : IAsyncDisposable
         {
             var failure = new BackgroundSaveException(save.Step, e);
             var abandoned = token.IsCancellationRequested;
-            BackgroundTelemetry.Failures.Add(1, new KeyValuePair<string, object?>("outcome", abandoned ? "abandoned" : "failed"));
+            StorageTelemetry.BackgroundFailures.Add(1, new KeyValuePair<string, object?>("outcome", abandoned ? "abandoned" : "failed"));
             if (!abandoned)
             {
                 Log.Failed(_logger, e, save.Step);

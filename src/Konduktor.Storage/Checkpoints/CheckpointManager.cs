@@ -80,7 +80,7 @@ public sealed class CheckpointManager
         _collectiveGarbage = job0 is null ? null : new CollectiveGarbage(job0, _saver.ActiveWriters);
         if (collective)
         {
-            CollectiveLog.Created(log, RunId, job.Rank, job.NodeCount);
+            Log.CollectiveCreated(log, RunId, job.Rank, job.NodeCount);
         }
 
         Log.ManagerCreated(log, RunId, Scope, Store.Location, Store.Capabilities);

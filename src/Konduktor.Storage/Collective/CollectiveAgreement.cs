@@ -56,7 +56,7 @@ internal sealed class CollectiveAgreement(CollectiveJob job)
     /// <summary>Records this rank's permanent verdict: its part of the step is torn or corrupt.</summary>
     public async Task ReportCorruptAsync(StepCommit commit, SkippedCheckpoint skip, CancellationToken cancellationToken)
     {
-        CollectiveLog.PartCorrupt(job.Logger, commit.Step, job.Rank, skip.Detail);
+        Log.PartCorrupt(job.Logger, commit.Step, job.Rank, skip.Detail);
         await job.PublishAsync(commit.Step, commit.Id, intact: false, $"{skip.Reason}: {skip.Detail}", cancellationToken).ConfigureAwait(false);
     }
 
@@ -86,7 +86,7 @@ internal sealed class CollectiveAgreement(CollectiveJob job)
             cancellationToken).ConfigureAwait(false);
         if (!settled)
         {
-            CollectiveLog.TimedOut(job.Logger, commit.Step, job.Rank, string.Join(",", silent));
+            Log.CollectiveTimedOut(job.Logger, commit.Step, job.Rank, string.Join(",", silent));
             throw new CollectiveTimeoutException(
                 commit.Step,
                 silent,
@@ -97,7 +97,7 @@ internal sealed class CollectiveAgreement(CollectiveJob job)
 
         if (disagreement is null)
         {
-            CollectiveLog.Agreed(job.Logger, commit.Step, job.Nodes);
+            Log.CollectiveAgreed(job.Logger, commit.Step, job.Nodes);
         }
 
         return disagreement;

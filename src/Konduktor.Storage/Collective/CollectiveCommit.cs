@@ -60,7 +60,7 @@ internal sealed class CollectiveCommit(CollectiveJob job)
             throw Timeout(step, problems, "the step commit");
         }
 
-        CollectiveLog.StepJoined(job.Logger, step, job.Rank);
+        Log.StepJoined(job.Logger, step, job.Rank);
     }
 
     /// <summary>Waits until every rank's part of <paramref name="step"/> is committed, current and valid.</summary>
@@ -120,7 +120,7 @@ internal sealed class CollectiveCommit(CollectiveJob job)
                 }
 
                 await job.Store.PutAsync(key, new MemoryStream(bytes, writable: false), ObjectWriteOptions.CreateOnlyWrite, cancellationToken).ConfigureAwait(false);
-                CollectiveLog.StepCommitted(job.Logger, step, job.Nodes, commit.Id);
+                Log.StepCommitted(job.Logger, step, job.Nodes, commit.Id);
                 return;
             }
             catch (PreconditionFailedException)
@@ -152,7 +152,7 @@ internal sealed class CollectiveCommit(CollectiveJob job)
     private async Task QuarantineAsync(long step, string key, StepCommitRead bad, CancellationToken cancellationToken)
     {
         var quarantineKey = $"{CollectiveLayout.StepQuarantinePrefix(job.Run, step)}{bad.Commit!.Id}.manifest.json";
-        CollectiveLog.StepSuperseded(job.Logger, step, bad.Commit.Id, quarantineKey);
+        Log.StepSuperseded(job.Logger, step, bad.Commit.Id, quarantineKey);
         try
         {
             await job.Store.PutAsync(quarantineKey, new MemoryStream(bad.Bytes!, writable: false), ObjectWriteOptions.CreateOnlyWrite, cancellationToken).ConfigureAwait(false);
@@ -190,7 +190,7 @@ internal sealed class CollectiveCommit(CollectiveJob job)
 
     private CollectiveTimeoutException Timeout(long step, Dictionary<int, string> problems, string what)
     {
-        CollectiveLog.TimedOut(job.Logger, step, job.Rank, string.Join(",", problems.Keys.Order()));
+        Log.CollectiveTimedOut(job.Logger, step, job.Rank, string.Join(",", problems.Keys.Order()));
         return new CollectiveTimeoutException(
             step,
             [.. problems.Keys.Order()],

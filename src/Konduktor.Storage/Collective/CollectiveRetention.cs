@@ -18,7 +18,7 @@ internal sealed class CollectiveRetention(CollectiveJob job, Func<long?> restore
             if (await DeleteStepAsync(read, cancellationToken).ConfigureAwait(false))
             {
                 deleted.Add(read.Commit!.Step);
-                CollectiveLog.StepDeleted(job.Logger, read.Commit.Step);
+                Log.StepDeleted(job.Logger, read.Commit.Step);
             }
         }
 

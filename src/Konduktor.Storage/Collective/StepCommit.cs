@@ -69,8 +69,3 @@ internal sealed record RankVerdict(
     [property: JsonPropertyName("createdUtc")] DateTimeOffset CreatedUtc,
     [property: JsonPropertyName("detail")] string? Detail,
     [property: JsonPropertyName("host")] string? Host);
-
-[JsonSourceGenerationOptions(WriteIndented = true, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
-[JsonSerializable(typeof(StepCommit))]
-[JsonSerializable(typeof(RankVerdict))]
-internal sealed partial class CollectiveJsonContext : JsonSerializerContext;

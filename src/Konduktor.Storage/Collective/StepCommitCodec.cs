@@ -6,16 +6,16 @@ namespace Konduktor.Storage;
 /// <summary>Writes step commits and verdicts, and reads step commits back refusing anything a restore must not trust.</summary>
 internal static class StepCommitCodec
 {
-    public static byte[] Serialize(StepCommit commit) => JsonSerializer.SerializeToUtf8Bytes(commit, CollectiveJsonContext.Default.StepCommit);
+    public static byte[] Serialize(StepCommit commit) => JsonSerializer.SerializeToUtf8Bytes(commit, DocumentJsonContext.Default.StepCommit);
 
-    public static byte[] Serialize(RankVerdict verdict) => JsonSerializer.SerializeToUtf8Bytes(verdict, CollectiveJsonContext.Default.RankVerdict);
+    public static byte[] Serialize(RankVerdict verdict) => JsonSerializer.SerializeToUtf8Bytes(verdict, DocumentJsonContext.Default.RankVerdict);
 
     /// <summary>Parses a verdict; <see langword="null"/> when it is not one.</summary>
     public static RankVerdict? ParseVerdict(ReadOnlySpan<byte> json)
     {
         try
         {
-            return JsonSerializer.Deserialize(json, CollectiveJsonContext.Default.RankVerdict);
+            return JsonSerializer.Deserialize(json, DocumentJsonContext.Default.RankVerdict);
         }
         catch (JsonException)
         {
@@ -27,21 +27,7 @@ internal static class StepCommitCodec
     /// <exception cref="InvalidManifestException">It cannot be trusted; the message says why.</exception>
     public static StepCommit Parse(ReadOnlySpan<byte> json, string run, long step)
     {
-        StepCommit? commit;
-        try
-        {
-            commit = JsonSerializer.Deserialize(json, CollectiveJsonContext.Default.StepCommit);
-        }
-        catch (JsonException e)
-        {
-            throw new InvalidManifestException($"it is not valid step-commit JSON ({e.Message})");
-        }
-
-        if (commit is null)
-        {
-            throw new InvalidManifestException("it is JSON null");
-        }
-
+        var commit = TrustedJson.Parse(json, DocumentJsonContext.Default.StepCommit, "step-commit");
         if (commit.Format != StepCommit.CurrentFormat)
         {
             throw new InvalidManifestException($"its format is '{ObjectKey.Printable(commit.Format)}', this version reads '{StepCommit.CurrentFormat}'");

@@ -51,3 +51,25 @@ public sealed class CheckpointManifest
     [JsonIgnore]
     public long TotalLength => Files.Sum(f => f.Length);
 }
+
+/// <summary>One file of a checkpoint.</summary>
+/// <param name="Name">The file's name inside the checkpoint, a relative '/'-separated path (e.g. <c>model/weights.bin</c>).</param>
+/// <param name="Key">The object's key relative to the step folder (e.g. <c>a1-5c0e…/model/weights.bin</c>).</param>
+/// <param name="Length">The file's full length in bytes.</param>
+/// <param name="Checksum">The checksum of the whole content, named by algorithm (<c>xxh128:…</c>).</param>
+public sealed record ManifestFile(
+    [property: JsonPropertyName("name")] string Name,
+    [property: JsonPropertyName("key")] string Key,
+    [property: JsonPropertyName("length")] long Length,
+    [property: JsonPropertyName("checksum")] string Checksum);
+
+/// <summary>Who wrote a checkpoint, from the <see cref="JobContext"/> of the writing pod.</summary>
+/// <param name="RestartAttempt">Konduktor's restart attempt.</param>
+/// <param name="Rank">The pod's rank.</param>
+/// <param name="Nodes">The job's node count.</param>
+/// <param name="Host">The writing host's name.</param>
+public sealed record ManifestJob(
+    [property: JsonPropertyName("restartAttempt")] int RestartAttempt,
+    [property: JsonPropertyName("rank")] int Rank,
+    [property: JsonPropertyName("nodes")] int Nodes,
+    [property: JsonPropertyName("host")] string? Host);

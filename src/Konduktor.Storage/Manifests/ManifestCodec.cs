@@ -14,7 +14,7 @@ internal static class ManifestCodec
     public const int MaxBytes = 16 * 1024 * 1024;
 
     public static byte[] Serialize(CheckpointManifest manifest) =>
-        JsonSerializer.SerializeToUtf8Bytes(manifest, ManifestJsonContext.Default.CheckpointManifest);
+        JsonSerializer.SerializeToUtf8Bytes(manifest, DocumentJsonContext.Default.CheckpointManifest);
 
     /// <summary>
     /// Serializes a manifest a save is about to commit and runs every reader check (<see cref="Parse"/>, with the same limits)
@@ -77,21 +77,7 @@ internal static class ManifestCodec
             throw new InvalidManifestException($"it is larger than {MaxBytes} bytes");
         }
 
-        CheckpointManifest? manifest;
-        try
-        {
-            manifest = JsonSerializer.Deserialize(json, ManifestJsonContext.Default.CheckpointManifest);
-        }
-        catch (JsonException e)
-        {
-            throw new InvalidManifestException($"it is not valid manifest JSON ({e.Message})");
-        }
-
-        if (manifest is null)
-        {
-            throw new InvalidManifestException("it is JSON null");
-        }
-
+        var manifest = TrustedJson.Parse(json, DocumentJsonContext.Default.CheckpointManifest, "manifest");
         Check(manifest, run, scope, step);
         return manifest;
     }

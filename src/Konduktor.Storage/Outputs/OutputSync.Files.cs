@@ -240,7 +240,7 @@ public sealed partial class OutputSync
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
-                OutputLog.PieceNotDeleted(_logger, key, e.Message);
+                Log.OutputPieceNotDeleted(_logger, key, e.Message);
             }
         }
     }

@@ -124,9 +124,9 @@ public sealed partial class OutputSync
             var result = new OutputSyncResult(tally.Files, tally.Unchanged, tally.Bytes, [.. synced.OrderBy(p => p.Path, StringComparer.Ordinal)]);
             Report(result.Problems);
             var kind = new KeyValuePair<string, object?>("konduktor.pass", final ? "final" : "periodic");
-            OutputLog.BytesWritten.Add(result.BytesUploaded, kind);
-            OutputLog.PassDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, kind);
-            OutputLog.Synced(_logger, final ? "final" : "periodic", result.FilesUploaded, result.FilesUnchanged, result.BytesUploaded, result.Problems.Count, Stopwatch.GetElapsedTime(started).TotalSeconds);
+            StorageTelemetry.OutputBytesWritten.Add(result.BytesUploaded, kind);
+            StorageTelemetry.OutputPassDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, kind);
+            Log.OutputSynced(_logger, final ? "final" : "periodic", result.FilesUploaded, result.FilesUnchanged, result.BytesUploaded, result.Problems.Count, Stopwatch.GetElapsedTime(started).TotalSeconds);
             return result;
         }
         finally
@@ -143,7 +143,7 @@ public sealed partial class OutputSync
             if (!_reported.TryGetValue(problem.Path, out var reason) || reason != problem.Reason)
             {
                 _reported[problem.Path] = problem.Reason;
-                OutputLog.FileSkipped(_logger, problem.Path, problem.Reason);
+                Log.OutputSkipped(_logger, problem.Path, problem.Reason);
             }
         }
     }

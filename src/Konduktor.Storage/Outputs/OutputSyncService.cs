@@ -18,7 +18,7 @@ internal sealed class OutputSyncService(OutputSync sync, CheckpointManager? mana
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        OutputLog.Started(_logger, sync.LocalDirectory, sync.Outputs.Store.Location, sync.Outputs.Run, sync.Scope, sync.Options.Interval);
+        Log.OutputSyncStarted(_logger, sync.LocalDirectory, sync.Outputs.Store.Location, sync.Outputs.Run, sync.Scope, sync.Options.Interval);
         if (manager is not null && sync.Options.SyncBeforeCheckpointCommit)
         {
             _hook = manager.CommitHooks.Add((_, ct) => PassAsync(final: false, ct));
@@ -39,7 +39,7 @@ internal sealed class OutputSyncService(OutputSync sync, CheckpointManager? mana
         var result = await PassAsync(final: true, cancellationToken).ConfigureAwait(false);
         if (result is not null)
         {
-            OutputLog.FinalSynced(_logger, result.FilesUploaded, result.BytesUploaded, result.Problems.Count);
+            Log.OutputFinalSynced(_logger, result.FilesUploaded, result.BytesUploaded, result.Problems.Count);
         }
     }
 
@@ -74,7 +74,7 @@ internal sealed class OutputSyncService(OutputSync sync, CheckpointManager? mana
         }
         catch (Exception e) when (!cancellationToken.IsCancellationRequested)
         {
-            OutputLog.PassFailed(_logger, e, final ? "final" : "periodic");
+            Log.OutputPassFailed(_logger, e, final ? "final" : "periodic");
             return null;
         }
     }

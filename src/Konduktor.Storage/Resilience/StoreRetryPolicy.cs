@@ -124,13 +124,13 @@ internal sealed class StoreRetryPolicy
     {
         if (failure > Options.MaxRetryAttempts)
         {
-            ResilienceLog.GaveUp(_logger, operation, failure, cause, exception);
+            Log.GaveUp(_logger, operation, failure, cause, exception);
             throw new RetriesExhaustedException(operation, failure, exception);
         }
 
         var delay = ResumeDelay(failure, exception);
         RecordRetry(operation, cause);
-        ResilienceLog.Resuming(_logger, operation, cause, progress, failure, delay, exception);
+        Log.Resuming(_logger, operation, cause, progress, failure, delay, exception);
         await Task.Delay(delay, TimeProvider, cancellationToken).ConfigureAwait(false);
     }
 
@@ -159,7 +159,7 @@ internal sealed class StoreRetryPolicy
         {
             // Out of attempts, or the total timeout (a TimeoutRejectedException from the outer strategy) ended them.
             var attempts = Math.Max(state.Count, 1);
-            ResilienceLog.GaveUp(_logger, operation, attempts, TransientFailure.Cause(e), e);
+            Log.GaveUp(_logger, operation, attempts, TransientFailure.Cause(e), e);
             throw new RetriesExhaustedException(operation, attempts, e);
         }
         finally
@@ -195,7 +195,7 @@ internal sealed class StoreRetryPolicy
                     var cause = TransientFailure.Cause(args.Outcome.Exception!);
                     var operation = args.Context.OperationKey ?? "unknown";
                     RecordRetry(operation, cause);
-                    ResilienceLog.Retrying(_logger, operation, cause, args.AttemptNumber + 1, args.RetryDelay, args.Outcome.Exception!);
+                    Log.Retrying(_logger, operation, cause, args.AttemptNumber + 1, args.RetryDelay, args.Outcome.Exception!);
                     return default;
                 },
             });

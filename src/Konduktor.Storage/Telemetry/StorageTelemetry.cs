@@ -16,6 +16,8 @@ public static class StorageTelemetry
 
     internal static readonly Meter Meter = new(Name);
 
+    // The instruments, all on the one meter: checkpoints, then background saves (by outcome), then the output sync (by kind of pass).
+
     internal static readonly Histogram<double> SaveDuration =
         Meter.CreateHistogram<double>("konduktor.storage.save.duration", "s", "Time to save and commit one checkpoint.");
 
@@ -36,4 +38,19 @@ public static class StorageTelemetry
 
     internal static readonly Counter<long> Conflicts =
         Meter.CreateCounter<long>("konduktor.storage.save.conflicts", "{conflict}", "Saves that lost a commit race to another writer.");
+
+    internal static readonly Histogram<double> BackgroundBlocked =
+        Meter.CreateHistogram<double>("konduktor.storage.background.blocked", "s", "Time the caller was blocked by one background save: waiting for a slot and capturing.");
+
+    internal static readonly Histogram<double> BackgroundNotDurable =
+        Meter.CreateHistogram<double>("konduktor.storage.background.not_durable", "s", "Time a background save's step was captured but not yet durable (committed).");
+
+    internal static readonly Counter<long> BackgroundFailures =
+        Meter.CreateCounter<long>("konduktor.storage.background.failures", "{save}", "Background saves that failed or were abandoned, by outcome.");
+
+    internal static readonly Counter<long> OutputBytesWritten =
+        Meter.CreateCounter<long>("konduktor.storage.outputs.bytes.written", "By", "Runtime output bytes sent to the store by the output sync.");
+
+    internal static readonly Histogram<double> OutputPassDuration =
+        Meter.CreateHistogram<double>("konduktor.storage.outputs.sync.duration", "s", "Time of one output sync pass.");
 }
