@@ -1,6 +1,5 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -55,8 +54,7 @@ internal sealed class BucketStoreRegistration<TStore, TOptions, TValidator>(
 
     private IKonduktorCheckpointsBuilder AddScheme(IKonduktorCheckpointsBuilder builder)
     {
-        builder.Services.AddOptions<TOptions>().ValidateOnStart();
-        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<TOptions>, TValidator>());
+        builder.Services.AddValidatedOptions<TOptions, TValidator>();
         return builder.AddStoreScheme(scheme, (services, location) =>
         {
             var logger = services.GetService<ILoggerFactory>()?.CreateLogger<TStore>();
