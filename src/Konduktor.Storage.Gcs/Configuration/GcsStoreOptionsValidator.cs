@@ -1,21 +1,15 @@
 using System.Globalization;
 
-using Microsoft.Extensions.Options;
-
 namespace Konduktor.Storage.Gcs;
 
 /// <summary>Validates <see cref="GcsStoreOptions"/> at start-up, naming the configuration key, the value and what is allowed.</summary>
-internal sealed class GcsStoreOptionsValidator : IValidateOptions<GcsStoreOptions>
+internal sealed class GcsStoreOptionsValidator() : StoreOptionsValidator<GcsStoreOptions>(GcsStoreOptions.SectionName)
 {
-    public ValidateOptionsResult Validate(string? name, GcsStoreOptions options) => Problems(options).ToResult();
-
     /// <exception cref="CheckpointConfigurationException">A value is invalid; the message names every invalid value.</exception>
-    public static void ThrowIfInvalid(GcsStoreOptions options) => Problems(options).ThrowIfAny();
+    public static void ThrowIfInvalid(GcsStoreOptions options) => new GcsStoreOptionsValidator().Problems(options).ThrowIfAny();
 
-    private static ConfigurationProblems Problems(GcsStoreOptions options)
+    protected override void Check(GcsStoreOptions options, ConfigurationProblems problems)
     {
-        ArgumentNullException.ThrowIfNull(options);
-        var problems = new ConfigurationProblems();
         var (partSize, partSizeName) = options.ConfiguredPartSize;
         var quarters = partSize * 4;
         if (!double.IsFinite(quarters) || quarters != Math.Floor(quarters) || quarters < 1 || quarters > 4096)
@@ -26,10 +20,7 @@ internal sealed class GcsStoreOptionsValidator : IValidateOptions<GcsStoreOption
                 "a multiple of 0.25 (GCS uploads in units of 256 KiB) from 0.25 to 1024, e.g. 8 or 16.5");
         }
 
-        if (options.Concurrency is < 1 or > 64)
-        {
-            problems.Add(Key(nameof(options.Concurrency)), options.Concurrency.ToString(CultureInfo.InvariantCulture), "an integer from 1 to 64");
-        }
+        CheckConcurrency(problems, options.Concurrency);
 
         if (options.ConfiguredEndpoint is ({ } endpoint, var endpointName) && ParseEndpoint(endpoint) is null)
         {
@@ -38,7 +29,7 @@ internal sealed class GcsStoreOptionsValidator : IValidateOptions<GcsStoreOption
 
         foreach (var (former, value, current) in options.Contradictions())
         {
-            problems.Add(Key(former), value, $"unset: it is the former name of {Key(current)}, which is set to another value");
+            AddFormerNameConflict(problems, former, value, current);
         }
 
         if (options.ProjectId is { } project && (project.Length == 0 || project.Any(c => !(char.IsAsciiLetterOrDigit(c) || c is '-' or ':' or '.'))))
@@ -46,12 +37,7 @@ internal sealed class GcsStoreOptionsValidator : IValidateOptions<GcsStoreOption
             problems.Add(Key(nameof(options.ProjectId)), project, "a project id such as my-project-123, or unset");
         }
 
-        if (options.CredentialsFile is { } file && (string.IsNullOrWhiteSpace(file) || !Path.IsPathFullyQualified(file)))
-        {
-            problems.Add(Key(nameof(options.CredentialsFile)), file, "an absolute path to a service-account or authorized-user JSON file, or unset");
-        }
-
-        return problems;
+        CheckCredentialsFile(problems, options.CredentialsFile, "an absolute path to a service-account or authorized-user JSON file, or unset");
     }
 
     /// <summary>

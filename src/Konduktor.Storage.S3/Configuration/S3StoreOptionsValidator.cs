@@ -1,30 +1,21 @@
 using System.Globalization;
 
-using Microsoft.Extensions.Options;
-
 namespace Konduktor.Storage.S3;
 
 /// <summary>Validates <see cref="S3StoreOptions"/> at start-up, naming the configuration key, the value and what is allowed.</summary>
-internal sealed class S3StoreOptionsValidator : IValidateOptions<S3StoreOptions>
+internal sealed class S3StoreOptionsValidator() : StoreOptionsValidator<S3StoreOptions>(S3StoreOptions.SectionName)
 {
-    public ValidateOptionsResult Validate(string? name, S3StoreOptions options) => Problems(options).ToResult();
-
     /// <exception cref="CheckpointConfigurationException">A value is invalid; the message names every invalid value.</exception>
-    public static void ThrowIfInvalid(S3StoreOptions options) => Problems(options).ThrowIfAny();
+    public static void ThrowIfInvalid(S3StoreOptions options) => new S3StoreOptionsValidator().Problems(options).ThrowIfAny();
 
-    private static ConfigurationProblems Problems(S3StoreOptions options)
+    protected override void Check(S3StoreOptions options, ConfigurationProblems problems)
     {
-        ArgumentNullException.ThrowIfNull(options);
-        var problems = new ConfigurationProblems();
         if (options.PartSizeMiB is < 5 or > 1024)
         {
             problems.Add(Key(nameof(options.PartSizeMiB)), Text(options.PartSizeMiB), "an integer from 5 (S3's smallest part) to 1024 (one part is one in-memory buffer), in MiB");
         }
 
-        if (options.Concurrency is < 1 or > 64)
-        {
-            problems.Add(Key(nameof(options.Concurrency)), Text(options.Concurrency), "an integer from 1 to 64");
-        }
+        CheckConcurrency(problems, options.Concurrency);
 
         if (options.SinglePutThresholdMiB is < 1 or > 5120)
         {
@@ -44,7 +35,7 @@ internal sealed class S3StoreOptionsValidator : IValidateOptions<S3StoreOptions>
 
         if (options.EndpointSetTwice)
         {
-            problems.Add(Key("ServiceUrl"), options.ConfiguredEndpoint.Url!, $"unset: it is the former name of {Key(nameof(options.Endpoint))}, which is set to another value");
+            AddFormerNameConflict(problems, "ServiceUrl", options.ConfiguredEndpoint.Url!, nameof(options.Endpoint));
         }
 
         if (options.Region is { } region && (region.Length == 0 || region.Any(c => !(char.IsAsciiLetterOrDigit(c) || c == '-'))))
@@ -57,12 +48,7 @@ internal sealed class S3StoreOptionsValidator : IValidateOptions<S3StoreOptions>
             problems.Add(Key(nameof(options.Profile)), profile, "a profile name, or unset");
         }
 
-        if (options.CredentialsFile is { } file && (string.IsNullOrWhiteSpace(file) || !Path.IsPathFullyQualified(file)))
-        {
-            problems.Add(Key(nameof(options.CredentialsFile)), file, "an absolute path to a shared credentials file, or unset");
-        }
-
-        return problems;
+        CheckCredentialsFile(problems, options.CredentialsFile, "an absolute path to a shared credentials file, or unset");
     }
 
     private static string Key(string property) => $"{S3StoreOptions.SectionName}:{property}";
