@@ -105,10 +105,10 @@ public sealed class GcsCheckpointStore : ICheckpointStore, IDisposable
         var errors = new GcsErrorMapper(Location, Bucket, connection.BaseUri, CredentialSource, time);
         _transport = new GcsTransport(client, _path, copy, connection, policy, errors, storeLogger, time);
         Capabilities = new StoreCapabilities { CreateOnly = true, ConditionalDelete = true, ServerChecksumAlgorithm = "crc32c", ConcurrentFiles = _transport.ConcurrentFiles };
-        GcsLog.Created(storeLogger, Location, connection.BaseUri, connection.Source, copy.ConfiguredPartSize.MiB, copy.Concurrency, CredentialSource);
+        Log.GcsStoreCreated(storeLogger, Location, connection.BaseUri, connection.Source, copy.ConfiguredPartSize.MiB, copy.Concurrency, CredentialSource);
         foreach (var (former, current) in copy.FormerNamesInUse())
         {
-            GcsLog.FormerOptionName(storeLogger, GcsStoreOptionsValidator.Key(former), GcsStoreOptionsValidator.Key(current));
+            Log.GcsFormerOptionName(storeLogger, GcsStoreOptionsValidator.Key(former), GcsStoreOptionsValidator.Key(current));
         }
     }
 

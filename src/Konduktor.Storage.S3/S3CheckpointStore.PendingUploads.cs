@@ -34,8 +34,8 @@ public sealed partial class S3CheckpointStore
 
         foreach (var upload in stale)
         {
-            S3Log.StaleUpload(_logger, dryRun ? "Would abort" : "Aborting", upload.UploadId, Location, upload.Started);
-            S3Log.StaleUploadKey(_logger, upload.UploadId, Location, upload.Key);
+            Log.S3StaleUpload(_logger, dryRun ? "Would abort" : "Aborting", upload.UploadId, Location, upload.Started);
+            Log.S3StaleUploadKey(_logger, upload.UploadId, Location, upload.Key);
             if (!dryRun)
             {
                 await AbortPendingUploadAsync(upload, cancellationToken).ConfigureAwait(false);

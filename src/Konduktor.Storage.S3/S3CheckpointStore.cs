@@ -95,11 +95,11 @@ public sealed partial class S3CheckpointStore : ICheckpointStore, IPendingUpload
             ServerChecksumAlgorithm = null,
             ConcurrentFiles = _transport.ConcurrentFiles,
         };
-        S3Log.Created(_logger, Location, connection.Endpoint, connection.Region, connection.Addressing,
+        Log.S3StoreCreated(_logger, Location, connection.Endpoint, connection.Region, connection.Addressing,
             connection.Generic ? "generic" : "aws", connection.ConditionalDelete, source);
         if (copy.ConfiguredEndpoint.Name != nameof(S3StoreOptions.Endpoint))
         {
-            S3Log.FormerOptionName(_logger, $"{S3StoreOptions.SectionName}:ServiceUrl", $"{S3StoreOptions.SectionName}:Endpoint");
+            Log.S3FormerOptionName(_logger, $"{S3StoreOptions.SectionName}:ServiceUrl", $"{S3StoreOptions.SectionName}:Endpoint");
         }
     }
 

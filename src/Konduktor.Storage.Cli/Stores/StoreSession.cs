@@ -12,7 +12,12 @@ namespace Konduktor.Storage.Cli;
 /// command's options on top, the store chosen by the scheme through <c>AddKonduktorCheckpoints().AddS3().AddGcs()</c>, and
 /// the library's retries around it (a <see cref="CheckpointManager"/> per run and scope).
 /// </summary>
-internal sealed class StoreSession : IAsyncDisposable
+/// <param name="services">The container that owns the store (disposed with the session).</param>
+/// <param name="location">The location.</param>
+/// <param name="rawStore">The store without the library's retries: each manager wraps it in its own.</param>
+/// <param name="configured">The manager options read from configuration and the command's options.</param>
+internal sealed class StoreSession(ServiceProvider services, CheckpointLocation location, ICheckpointStore rawStore, CheckpointManagerOptions configured)
+    : IAsyncDisposable
 {
     // Any valid run name: the manager made for a listing of runs only lends its retrying store.
     private const string ListingRun = "konduktor-storage";
@@ -23,25 +28,11 @@ internal sealed class StoreSession : IAsyncDisposable
     /// <summary>The folder of a run that holds its runtime outputs (<c>{run}/outputs/…</c>).</summary>
     public const string OutputsFolder = "outputs";
 
-    private readonly ServiceProvider _services;
-    private readonly CheckpointManagerOptions _options;
-
-    private StoreSession(ServiceProvider services, CheckpointLocation location, ICheckpointStore store, CheckpointManagerOptions options)
-    {
-        _services = services;
-        Location = location;
-        _options = options;
-        RawStore = store;
-        Store = Manager(ListingRun, "rank-00000").Store;
-    }
-
     /// <summary>The location.</summary>
-    public CheckpointLocation Location { get; }
+    public CheckpointLocation Location { get; } = location;
 
     /// <summary>The store with the library's retries.</summary>
-    public ICheckpointStore Store { get; }
-
-    private ICheckpointStore RawStore { get; }
+    public ICheckpointStore Store => field ??= Manager(ListingRun, "rank-00000").Store;
 
     /// <summary>Opens <paramref name="location"/>.</summary>
     /// <exception cref="CliException">An option does not apply to the location's scheme.</exception>
@@ -89,15 +80,15 @@ internal sealed class StoreSession : IAsyncDisposable
     {
         var retention = new RetentionOptions
         {
-            KeepLast = keepLast ?? _options.Retention.KeepLast,
-            KeepEvery = keepLast is null ? _options.Retention.KeepEvery : null,
-            KeepBest = keepLast is null ? _options.Retention.KeepBest : null,
-            BestMetric = _options.Retention.BestMetric,
-            BestMode = _options.Retention.BestMode,
+            KeepLast = keepLast ?? configured.Retention.KeepLast,
+            KeepEvery = keepLast is null ? configured.Retention.KeepEvery : null,
+            KeepBest = keepLast is null ? configured.Retention.KeepBest : null,
+            BestMetric = configured.Retention.BestMetric,
+            BestMode = configured.Retention.BestMode,
         };
         if (keepLast is null)
         {
-            foreach (var pinned in _options.Retention.Pinned)
+            foreach (var pinned in configured.Retention.Pinned)
             {
                 retention.Pinned.Add(pinned);
             }
@@ -108,12 +99,12 @@ internal sealed class StoreSession : IAsyncDisposable
             Location = Location.Text,
             RunId = run,
             Scope = scope,
-            Resilience = _options.Resilience,
-            GarbageGracePeriod = _options.GarbageGracePeriod,
-            BufferSize = _options.BufferSize,
+            Resilience = configured.Resilience,
+            GarbageGracePeriod = configured.GarbageGracePeriod,
+            BufferSize = configured.BufferSize,
             Retention = retention,
         };
-        return new CheckpointManager(RawStore, JobContext.Create(jobName: run), options);
+        return new CheckpointManager(rawStore, JobContext.Create(jobName: run), options);
     }
 
     /// <summary>
@@ -161,7 +152,7 @@ internal sealed class StoreSession : IAsyncDisposable
         return folders;
     }
 
-    public async ValueTask DisposeAsync() => await _services.DisposeAsync().ConfigureAwait(false);
+    public async ValueTask DisposeAsync() => await services.DisposeAsync().ConfigureAwait(false);
 
     private static string Names(IReadOnlyList<string> names) => names.Count == 0 ? "none" : string.Join(", ", names);
 

@@ -154,7 +154,7 @@ internal sealed class GcsObjectWriter(GcsTransport transport, string key, bool c
                                 $"The GCS upload session of '{Key}' in {_store.Location} holds {persisted} bytes, outside the chunk being sent ({start} to {end}); the write must start over.");
                         }
 
-                        GcsLog.Resuming(_store.Logger, Key, start, persisted);
+                        Log.GcsResuming(_store.Logger, Key, start, persisted);
                         from = persisted;
                     }
 
@@ -169,8 +169,8 @@ internal sealed class GcsObjectWriter(GcsTransport transport, string key, bool c
             var current = await _store.Policy.ExecuteAsync("gcs-stat", ct => _store.StatAsync(Key, ct), cancellationToken).ConfigureAwait(false);
             if (current is not null && current.Length == end && current.ServerChecksum == "crc32c:" + crc)
             {
-                GcsLog.OwnEarlierAttempt(_store.Logger, _store.Location);
-                GcsLog.OwnEarlierAttemptKey(_store.Logger, _store.Location, Key);
+                Log.GcsOwnEarlierAttempt(_store.Logger, _store.Location);
+                Log.GcsOwnEarlierAttemptKey(_store.Logger, _store.Location, Key);
                 return current;
             }
 

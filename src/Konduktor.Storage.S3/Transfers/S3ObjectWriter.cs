@@ -86,7 +86,7 @@ internal sealed class S3ObjectWriter(S3Transport transport, string key, bool cre
             }
             catch (Exception e) when (e is CheckpointStorageException or OperationCanceledException)
             {
-                S3Log.AbortFailed(transport.Logger, e, uploadId, transport.Location);
+                Log.S3AbortFailed(transport.Logger, e, uploadId, transport.Location);
             }
         }
     }

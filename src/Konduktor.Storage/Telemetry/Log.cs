@@ -2,10 +2,13 @@ using Microsoft.Extensions.Logging;
 
 namespace Konduktor.Storage;
 
-/// <summary>Every log message of the core, source-generated, in one table ordered by event id.</summary>
+/// <summary>
+/// Every log message of the library (the core and its S3 and GCS stores, which see this class as internals), source-generated,
+/// in one table ordered by event id. None carries a secret; store keys appear only at debug level.
+/// </summary>
 /// <remarks>
-/// One range of event ids per concern so that additions never collide (docs/architecture.md has the table, with the
-/// stores' ranges: 101–199 the S3 store, 201–299 the GCS store). An id, once used, keeps its level and message.
+/// One range of event ids per concern so that additions never collide (docs/architecture.md has the table). An id, once used,
+/// keeps its level and message.
 /// </remarks>
 internal static partial class Log
 {
@@ -51,6 +54,38 @@ internal static partial class Log
 
     [LoggerMessage(14, LogLevel.Debug, "Cleaning up the data of an abandoned save of step {Step} failed; garbage collection will remove it.")]
     public static partial void CleanupFailed(ILogger logger, Exception exception, long step);
+
+    // 101–199: the S3 store (Konduktor.Storage.S3). Information and warnings name locations, endpoints and upload ids; a key only at debug level.
+    [LoggerMessage(101, LogLevel.Information, "S3 store {Location}: endpoint {Endpoint}, region {Region}, {Addressing}-style addressing, compatibility {Compatibility}, conditional deletes {ConditionalDelete}, credentials from {CredentialSource}.")]
+    public static partial void S3StoreCreated(ILogger logger, Uri location, string endpoint, string region, string addressing, string compatibility, bool conditionalDelete, string credentialSource);
+
+    [LoggerMessage(102, LogLevel.Warning, "Could not abort the multipart upload {UploadId} in {Location}; garbage collection of stale uploads removes it later.")]
+    public static partial void S3AbortFailed(ILogger logger, Exception exception, string uploadId, Uri location);
+
+    [LoggerMessage(103, LogLevel.Information, "{Mode} stale multipart upload {UploadId} in {Location}, started {Initiated:O}.")]
+    public static partial void S3StaleUpload(ILogger logger, string mode, string uploadId, Uri location, DateTimeOffset initiated);
+
+    [LoggerMessage(104, LogLevel.Debug, "The stale multipart upload {UploadId} in {Location} is of '{Key}'.")]
+    public static partial void S3StaleUploadKey(ILogger logger, string uploadId, Uri location, string key);
+
+    [LoggerMessage(105, LogLevel.Warning, "{OldKey} is the former name of {NewKey}: it still works, but set {NewKey} instead.")]
+    public static partial void S3FormerOptionName(ILogger logger, string oldKey, string newKey);
+
+    // 201–299: the GCS store (Konduktor.Storage.Gcs). Information and warnings name locations and endpoints; a key only at debug level.
+    [LoggerMessage(201, LogLevel.Information, "GCS store {Location}: endpoint {BaseUri} (from {EndpointSource}), part {PartSizeMiB} MiB, {Concurrency} reads at once, credentials from {CredentialSource}.")]
+    public static partial void GcsStoreCreated(ILogger logger, Uri location, Uri baseUri, string endpointSource, double partSizeMiB, int concurrency, string credentialSource);
+
+    [LoggerMessage(202, LogLevel.Debug, "GCS upload of '{Key}' interrupted at byte {Offset}; the server holds {Persisted} bytes, resuming from there.")]
+    public static partial void GcsResuming(ILogger logger, string key, long offset, long persisted);
+
+    [LoggerMessage(203, LogLevel.Information, "A GCS create-only write in {Location} found its object taken after a retried final chunk; it is the writer's own earlier attempt (same length and CRC32C).")]
+    public static partial void GcsOwnEarlierAttempt(ILogger logger, Uri location);
+
+    [LoggerMessage(204, LogLevel.Debug, "The create-only write that found its own earlier attempt in {Location} is of '{Key}'.")]
+    public static partial void GcsOwnEarlierAttemptKey(ILogger logger, Uri location, string key);
+
+    [LoggerMessage(205, LogLevel.Warning, "{OldKey} is the former name of {NewKey}: it still works, but set {NewKey} instead.")]
+    public static partial void GcsFormerOptionName(ILogger logger, string oldKey, string newKey);
 
     // 1001–1099: the resilience layer: retries, resumed transfers, giving up.
     [LoggerMessage(1001, LogLevel.Warning, "Store operation {Operation} failed ({Cause}) on attempt {Attempt}; retrying in {Delay}.")]
