@@ -12,9 +12,10 @@ internal sealed partial class CheckpointRestorer
         long total = 0;
         try
         {
-            await Parallel.ForEachAsync(
+            await FileConcurrency.ForEachAsync(
                 manifest.Files,
-                new ParallelOptions { MaxDegreeOfParallelism = Store.Capabilities.ConcurrentFiles, CancellationToken = cancellationToken },
+                file => file.Length,
+                Store.Capabilities.ConcurrentFiles,
                 async (file, ct) =>
                 {
                     var path = LocalPath(target.Staging, file.Name);
@@ -54,7 +55,8 @@ internal sealed partial class CheckpointRestorer
 
                         output.Flush(flushToDisk: true);
                     }
-                }).ConfigureAwait(false);
+                },
+                cancellationToken).ConfigureAwait(false);
 
             target.Commit();
         }

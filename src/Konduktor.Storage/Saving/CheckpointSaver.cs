@@ -91,10 +91,12 @@ internal sealed class CheckpointSaver(
         var save = Begin(step, progress);
         await using (save.ConfigureAwait(false))
         {
-            await Parallel.ForEachAsync(
+            await FileConcurrency.ForEachAsync(
                 files,
-                new ParallelOptions { MaxDegreeOfParallelism = Store.Capabilities.ConcurrentFiles, CancellationToken = cancellationToken },
-                async (file, ct) => await save.AddLocalFileAsync(file.Name, file.Path, ct).ConfigureAwait(false)).ConfigureAwait(false);
+                file => new FileInfo(file.Path).Length,
+                Store.Capabilities.ConcurrentFiles,
+                async (file, ct) => await save.AddLocalFileAsync(file.Name, file.Path, ct).ConfigureAwait(false),
+                cancellationToken).ConfigureAwait(false);
             return await save.CommitAsync(metadata, cancellationToken).ConfigureAwait(false);
         }
     }

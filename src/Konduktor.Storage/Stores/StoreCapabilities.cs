@@ -14,8 +14,8 @@ public sealed class StoreCapabilities
 
     /// <summary>
     /// How many files <c>CheckpointManager</c> moves at once when it saves a directory or restores a checkpoint (1 to 256;
-    /// default 4). A remote store wants several: each file's requests pay the link's round trip, and small files are mostly
-    /// round trips. The store's own transfer budget (parts in flight, read-ahead) is shared by those files, so this bounds
+    /// default 4), and beside them twice as many files of up to 1 MiB. A remote store wants several: each file's requests pay
+    /// the link's round trip, and small files are mostly round trips. The store's own transfer budget (parts in flight, read-ahead) is shared by those files, so this bounds
     /// the number of open transfers, not the memory.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">The value is less than 1 or more than 256.</exception>

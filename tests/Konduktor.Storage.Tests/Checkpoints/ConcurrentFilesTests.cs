@@ -2,7 +2,7 @@ using Konduktor.Storage.Testing;
 
 namespace Konduktor.Storage.Tests;
 
-/// <summary>The manager moves as many files at once as the store's <see cref="StoreCapabilities.ConcurrentFiles"/> says.</summary>
+/// <summary>The manager moves as many files at once as the store's <see cref="StoreCapabilities.ConcurrentFiles"/> says, and twice as many small ones.</summary>
 public sealed class ConcurrentFilesTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("konduktor-concurrent-files-").FullName;
@@ -10,17 +10,22 @@ public sealed class ConcurrentFilesTests : IDisposable
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
     [Theory]
-    [InlineData(1)]
-    [InlineData(3)]
-    [InlineData(6)]
-    public async Task SaveDirectoryAndRestore_OpenAsManyFilesAtOnceAsTheStoreAllows(int concurrentFiles)
+    [InlineData(1, false)]
+    [InlineData(3, false)]
+    [InlineData(6, false)]
+    [InlineData(1, true)]
+    [InlineData(3, true)]
+    [InlineData(6, true)]
+    public async Task SaveDirectoryAndRestore_OpenTheStoresNumberOfFilesAtOnce_TwiceAsManySmallOnes(int concurrentFiles, bool small)
     {
         for (var i = 0; i < 12; i++)
         {
-            await File.WriteAllBytesAsync(Path.Combine(_dir, $"shard-{i:D2}.bin"), CheckpointTestKit.Bytes(1000 + i, i));
+            var size = (small ? 1000 : (int)FileConcurrency.SmallFileBytes + 1) + i;
+            await File.WriteAllBytesAsync(Path.Combine(_dir, $"shard-{i:D2}.bin"), CheckpointTestKit.Bytes(size, i));
         }
 
-        var store = new WidthStore(new InMemoryCheckpointStore(), concurrentFiles);
+        var width = small ? 2 * concurrentFiles : concurrentFiles;
+        var store = new WidthStore(new InMemoryCheckpointStore(), concurrentFiles, width);
         var manager = CheckpointTestKit.Manager(store);
 
         await manager.SaveDirectoryAsync(1, _dir);
@@ -28,8 +33,8 @@ public sealed class ConcurrentFilesTests : IDisposable
         var restored = await manager.RestoreLatestAsync(target);
 
         Assert.True(restored.Found);
-        Assert.Equal(concurrentFiles, store.MaxWriters);
-        Assert.Equal(concurrentFiles, store.MaxReaders);
+        Assert.Equal(width, store.MaxWriters);
+        Assert.Equal(width, store.MaxReaders);
         Assert.Equal(12, Directory.GetFiles(target).Length);
     }
 
@@ -49,14 +54,14 @@ public sealed class ConcurrentFilesTests : IDisposable
     }
 
     /// <summary>
-    /// Reports <c>concurrentFiles</c> and counts the files being opened at once. Each open waits (up to a second) until that
-    /// many are open, so a manager that moves that many files at once is seen doing so even on a loaded machine, and one that
+    /// Reports <c>concurrentFiles</c> and counts the files being opened at once. Each open waits (up to a second) until
+    /// <c>width</c> are open, so a manager that moves that many files at once is seen doing so even on a loaded machine, and one that
     /// moves more is seen exceeding it.
     /// </summary>
-    private sealed class WidthStore(ICheckpointStore inner, int concurrentFiles) : DelegatingStore(inner)
+    private sealed class WidthStore(ICheckpointStore inner, int concurrentFiles, int width) : DelegatingStore(inner)
     {
-        private readonly Width _writers = new(concurrentFiles);
-        private readonly Width _readers = new(concurrentFiles);
+        private readonly Width _writers = new(width);
+        private readonly Width _readers = new(width);
 
         public int MaxWriters => _writers.Max;
 
