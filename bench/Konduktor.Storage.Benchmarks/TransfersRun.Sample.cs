@@ -8,8 +8,8 @@ namespace Konduktor.Storage.Benchmarks;
 /// payload and exits, then one that restores it at start (verifying every byte) and exits, start-up and first-run
 /// compilation included, alternated with <c>aws s3 cp</c> of a file of the same size; the save also as
 /// <c>library_sync</c> (<c>Trainer:BackgroundSaves=false</c>). With <c>BENCH_SAMPLE_VARIANTS=1</c>
-/// the sample also runs without its ReadyToRun code (<c>DOTNET_ReadyToRun=0</c>) and without dynamic PGO
-/// (<c>DOTNET_TieredPGO=0</c>), to see which start-up settings pay.
+/// the sample also runs without its ReadyToRun code (<c>DOTNET_ReadyToRun=0</c>) and with the dynamic PGO its project turns
+/// off (<c>DOTNET_TieredPGO=1</c>), to see which start-up settings pay.
 /// </summary>
 internal static partial class TransfersRun
 {
@@ -20,7 +20,7 @@ internal static partial class TransfersRun
         if (Environment.GetEnvironmentVariable("BENCH_SAMPLE_VARIANTS") == "1")
         {
             variants.Add(("library_jit", new() { ["DOTNET_ReadyToRun"] = "0" }));
-            variants.Add(("library_nopgo", new() { ["DOTNET_TieredPGO"] = "0" }));
+            variants.Add(("library_pgo", new() { ["DOTNET_TieredPGO"] = "1" }));
         }
 
         yield return ($"sample-save-{label}", async name =>
