@@ -44,8 +44,7 @@ public static partial class KonduktorCheckpointsServiceCollectionExtensions
     private static KonduktorCheckpointsBuilder AddKonduktorCheckpointsCore(this IServiceCollection services)
     {
         ArgumentNullException.ThrowIfNull(services);
-        services.AddOptions<CheckpointManagerOptions>().ValidateOnStart();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<CheckpointManagerOptions>, CheckpointManagerOptionsValidator>());
+        services.AddValidatedOptions<CheckpointManagerOptions, CheckpointManagerOptionsValidator>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<CheckpointManagerOptions>, LocationValidator>());
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(_ => JobContext.FromEnvironment());

@@ -41,8 +41,7 @@ public static class KonduktorOutputsServiceCollectionExtensions
     private static OptionsBuilder<OutputSyncOptions> AddKonduktorOutputsCore(this IServiceCollection services)
     {
         ArgumentNullException.ThrowIfNull(services);
-        var options = services.AddOptions<OutputSyncOptions>().ValidateOnStart();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<OutputSyncOptions>, OutputSyncOptionsValidator>());
+        var options = services.AddValidatedOptions<OutputSyncOptions, OutputSyncOptionsValidator>();
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(_ => JobContext.FromEnvironment());
         services.TryAddSingleton(CreateSync);

@@ -93,11 +93,27 @@ internal sealed class CheckpointSaver(
         {
             await FileConcurrency.ForEachAsync(
                 files,
-                file => new FileInfo(file.Path).Length,
+                file => LengthHint(file.Path),
                 Store.Capabilities.ConcurrentFiles,
                 async (file, ct) => await save.AddLocalFileAsync(file.Name, file.Path, ct).ConfigureAwait(false),
                 cancellationToken).ConfigureAwait(false);
             return await save.CommitAsync(metadata, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// A file's size as the walk left it, only to schedule it among small or large files: a file gone or unreadable since
+    /// counts as large, and its own copy reports what happened to it.
+    /// </summary>
+    private static long LengthHint(string path)
+    {
+        try
+        {
+            return new FileInfo(path).Length;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return long.MaxValue;
         }
     }
 

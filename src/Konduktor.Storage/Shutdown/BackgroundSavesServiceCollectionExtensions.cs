@@ -23,16 +23,14 @@ public static class BackgroundSavesServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         var services = builder.Services;
-        var background = services.AddOptions<BackgroundSaveOptions>().ValidateOnStart();
-        var shutdown = services.AddOptions<ShutdownOptions>().ValidateOnStart();
+        var background = services.AddValidatedOptions<BackgroundSaveOptions, BackgroundSavesValidator>();
+        var shutdown = services.AddValidatedOptions<ShutdownOptions, BackgroundSavesValidator>();
         if (configuration is not null)
         {
             background.Bind(configuration.GetSection(BackgroundSaveOptions.SectionName));
             shutdown.Bind(configuration.GetSection(ShutdownOptions.SectionName));
         }
 
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<BackgroundSaveOptions>, BackgroundSavesValidator>());
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ShutdownOptions>, BackgroundSavesValidator>());
         services.TryAddSingleton(sp => new BackgroundCheckpointSaver(
             sp.GetRequiredService<CheckpointManager>(),
             sp.GetRequiredService<IOptions<BackgroundSaveOptions>>().Value,
