@@ -24,6 +24,13 @@ internal static class SampleCheckpointsScenario
         Assert.True(crashed.ExitCode == 3, crashed.ToString());
         Assert.True(resumed.ExitCode == 0, resumed.ToString());
 
+        // The run's outputs are reported as outputs, not as a scope of checkpoints.
+        var runs = await cli(["ls", checkpoints.Location, "--json"]);
+        Assert.True(runs.ExitCode == 0, runs.ToString());
+        var listed = runs.Json.GetProperty("runs").EnumerateArray().Single(r => r.GetProperty("run").GetString() == run);
+        Assert.Equal(["rank-00000"], listed.GetProperty("scopes").EnumerateArray().Select(s => s.GetString()));
+        Assert.True(listed.GetProperty("outputs").GetBoolean(), runs.ToString());
+
         var ls = await cli(["ls", checkpoints.Location, "--run", run, "--json"]);
         Assert.True(ls.ExitCode == 0, ls.ToString());
         var steps = ls.Json.GetProperty("steps").EnumerateArray().ToList();

@@ -23,12 +23,15 @@ internal static class LsCommand
     {
         await using var session = context.Open(location);
         var runs = new JsonArray();
-        var table = new TextTable("RUN", "SCOPES");
+        var table = new TextTable("RUN", "SCOPES", "OUTPUTS");
         foreach (var run in await CheckpointCatalog.ListRunsAsync(session.Store, cancellationToken))
         {
-            var scopes = await CheckpointCatalog.ListScopesAsync(session.Store, run, cancellationToken);
-            runs.Add(new JsonObject { ["run"] = run, ["scopes"] = new JsonArray([.. scopes.Select(s => (JsonNode)s)]) });
-            table.Add(run, string.Join(", ", scopes));
+            // A run's outputs folder is not a scope of checkpoints; collective steps are listed as the scope 'job'.
+            var folders = await CheckpointCatalog.ListScopesAsync(session.Store, run, cancellationToken);
+            var scopes = folders.Where(f => f != StoreSession.OutputsFolder).ToList();
+            var outputs = folders.Contains(StoreSession.OutputsFolder, StringComparer.Ordinal);
+            runs.Add(new JsonObject { ["run"] = run, ["scopes"] = new JsonArray([.. scopes.Select(s => (JsonNode)s)]), ["outputs"] = outputs });
+            table.Add(run, string.Join(", ", scopes), outputs ? "yes" : "-");
         }
 
         if (context.Json)
