@@ -1,19 +1,20 @@
 using Amazon.S3;
 using Amazon.S3.Model;
 using Amazon.S3.Transfer;
+using Konduktor.Storage.S3;
 
 namespace Konduktor.Storage.Benchmarks;
 
 /// <summary>
-/// The raw AWSSDK.S3 as a user would point it at a remote bucket, with the library's default concurrency (16 requests at
+/// The raw AWSSDK.S3 as a user would point it at a remote bucket, with the library's default concurrency (32 requests at
 /// once) so that the two are compared at the same number of connections: <see cref="TransferUtility"/> uploads in 8 MiB parts
-/// (as many files at once as keep 16 parts going, small files 16 at once), and downloads in ranges of 1 to 8 MiB, 16 at once
+/// (as many files at once as keep 32 parts going, small files 32 at once), and downloads in ranges of 1 to 8 MiB, 32 at once
 /// over all files. On loopback the SDK contender is one PUT per file and four ranges per file (the fastest there); on a link
 /// that would leave one or four connections to carry everything.
 /// </summary>
 internal static class RawSdkOnLink
 {
-    private const int Requests = 16;
+    private static readonly int Requests = new S3StoreOptions().Concurrency;
     private const long PartBytes = 8L * 1024 * 1024;
 
     public static async Task SaveAsync(Dictionary<string, string> a)

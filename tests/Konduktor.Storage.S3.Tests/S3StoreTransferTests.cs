@@ -81,14 +81,18 @@ public sealed class S3StoreTransferTests(RadosGwServer server)
         Assert.Equal(expectedMiB * MiB, TransferSizing.RangeSize(partMiB * MiB, concurrency, (long)remainingMiB * MiB));
 
     [Fact]
-    public void Capabilities_ConcurrentFiles_FollowsTheConcurrency()
+    public void Capabilities_ConcurrentFiles_IsHalfTheConcurrency()
     {
         using var store = new S3CheckpointStore(
             new Uri("s3://bucket/p"), new S3StoreOptions { Endpoint = "http://127.0.0.1:9", Concurrency = 7 }, new Amazon.Runtime.BasicAWSCredentials("a", "b"));
         using var defaults = new S3CheckpointStore(new Uri("s3://bucket/p"), new S3StoreOptions { Endpoint = "http://127.0.0.1:9" }, new Amazon.Runtime.BasicAWSCredentials("a", "b"));
 
-        Assert.Equal(7, store.Capabilities.ConcurrentFiles);
+        using var one = new S3CheckpointStore(
+            new Uri("s3://bucket/p"), new S3StoreOptions { Endpoint = "http://127.0.0.1:9", Concurrency = 1 }, new Amazon.Runtime.BasicAWSCredentials("a", "b"));
+
+        Assert.Equal(3, store.Capabilities.ConcurrentFiles);
         Assert.Equal(16, defaults.Capabilities.ConcurrentFiles);
+        Assert.Equal(1, one.Capabilities.ConcurrentFiles);
     }
 
     [Fact]

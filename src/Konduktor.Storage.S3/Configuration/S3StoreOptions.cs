@@ -43,13 +43,13 @@ public sealed class S3StoreOptions
 
     /// <summary>
     /// How many parts are uploaded at once over all of the store's uploads, and read ahead over all of its open parallel reads
-    /// (each read keeps at least two); also how many files a checkpoint manager moves at once
-    /// (<see cref="StoreCapabilities.ConcurrentFiles"/>). 1 to 64; default 16: on a remote link each request pays a round trip
-    /// and each connection carries a bounded throughput, so a transfer is as fast as the requests it keeps in flight. The store
-    /// holds about (this + 2 per large file in transfer) times <see cref="PartSizeMiB"/> of buffers: about 150 MiB for one large
-    /// file with the defaults.
+    /// (each read keeps at least two); a checkpoint manager moves half as many files at once
+    /// (<see cref="StoreCapabilities.ConcurrentFiles"/>) and as many small ones. 1 to 64; default 32: on a remote link each
+    /// request pays a round trip and each connection carries a bounded throughput, so a transfer is as fast as the requests it
+    /// keeps in flight. The store holds about (this + 2 per large file in transfer) times <see cref="PartSizeMiB"/> of
+    /// buffers: about 270 MiB for one large file with the defaults.
     /// </summary>
-    public int Concurrency { get; set; } = 16;
+    public int Concurrency { get; set; } = 32;
 
     /// <summary>
     /// Streams up to this many MiB are written with one PUT instead of a multipart upload. 1 to 5120; default: <see cref="PartSizeMiB"/>.

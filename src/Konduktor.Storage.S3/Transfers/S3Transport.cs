@@ -47,10 +47,14 @@ internal sealed class S3Transport(
     /// Kept: the parts in flight, and a filling and a waiting part for each of the files the manager moves at once
     /// (<see cref="ConcurrentFiles"/>). Small objects' first buffers (1 MiB) come from the same pool.
     /// </summary>
-    public ArrayPool<byte> PartBuffers { get; } = ArrayPool<byte>.Create(options.PartSizeBytes, TransferSizing.PooledBuffers(options.Concurrency, options.Concurrency));
+    public ArrayPool<byte> PartBuffers { get; } = ArrayPool<byte>.Create(options.PartSizeBytes, TransferSizing.PooledBuffers(options.Concurrency, ConcurrentFilesFor(options.Concurrency)));
 
-    /// <summary>How many files a checkpoint manager moves at once through this store: as many as parts in flight, so small files overlap their round trips.</summary>
-    public int ConcurrentFiles => options.Concurrency;
+    /// <summary>
+    /// How many files a checkpoint manager moves at once through this store (and twice as many small ones, so their round
+    /// trips overlap): half the parts in flight. A large file keeps several parts going by itself and holds a filling and a
+    /// waiting part besides, so more large files at once would add memory, not speed.
+    /// </summary>
+    public int ConcurrentFiles => ConcurrentFilesFor(options.Concurrency);
 
     /// <summary>
     /// Parts in flight, shared by every upload of this store: several files saved at once share <see cref="S3StoreOptions.Concurrency"/>
@@ -159,4 +163,6 @@ internal sealed class S3Transport(
         client.Dispose();
         PartSlots.Dispose();
     }
+
+    private static int ConcurrentFilesFor(int concurrency) => Math.Max(1, concurrency / 2);
 }

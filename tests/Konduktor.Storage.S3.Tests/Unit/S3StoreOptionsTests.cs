@@ -41,7 +41,7 @@ public sealed class S3StoreOptionsTests : IDisposable
 
         S3StoreOptionsValidator.ThrowIfInvalid(options);
         Assert.Equal(8, options.PartSizeMiB);
-        Assert.Equal(16, options.Concurrency);
+        Assert.Equal(32, options.Concurrency);
         Assert.Equal(S3Compatibility.Auto, options.Compatibility);
         Assert.Equal(8L * 1024 * 1024, options.SinglePutThresholdBytes);
     }
