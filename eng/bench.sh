@@ -11,7 +11,7 @@
 # background-saves case (1 GiB, 3 rounds; 4 GiB of RadosGW memory). BENCH_SETTINGS=loopback or link runs one setting only; BENCH_ONLY=a,b
 # passes --only; BENCH_LINK_ONE_MIB sets the link's single-file size (64 quick, 1024 full).
 # Objects live in RAM (memstore): RGW_MEMSTORE_BYTES defaults to 3 GiB (--quick) or 14 GiB (the 4 GiB case runs twice: a first run, then the timed one); deleted objects are
-# garbage-collected between rounds with `radosgw-admin gc process --include-all`. BENCH_ROUNDS overrides the rounds (5; quick 2).
+# garbage-collected after every contender's run with `radosgw-admin gc process --include-all`. BENCH_ROUNDS overrides the rounds (5; quick 2).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
