@@ -40,10 +40,10 @@ public sealed class S3StoreOptionsTests : IDisposable
         var options = new S3StoreOptions();
 
         S3StoreOptionsValidator.ThrowIfInvalid(options);
-        Assert.Equal(8, options.PartSizeMiB);
+        Assert.Equal(5, options.PartSizeMiB);
         Assert.Equal(32, options.Concurrency);
         Assert.Equal(S3Compatibility.Auto, options.Compatibility);
-        Assert.Equal(8L * 1024 * 1024, options.SinglePutThresholdBytes);
+        Assert.Equal(5L * 1024 * 1024, options.SinglePutThresholdBytes);
     }
 
     [Fact]
