@@ -70,7 +70,10 @@ builder.Services.AddHostedService<TrainerService>();
 using var host = builder.Build();
 try
 {
-    // Resolve now so that a bad variable or option is one clear message and exit code 2, before anything runs.
+    // Resolve now so that a bad variable or option is one clear message and exit code 2, before anything runs. First the
+    // options checked at start-up, also those of a store the location does not use (a mistyped S3 or GCS setting): the
+    // services below create folders.
+    host.Services.GetService<IStartupValidator>()?.Validate();
     host.Services.GetRequiredService<CheckpointManager>();
     host.Services.GetRequiredService<CheckpointShutdown>();
     host.Services.GetRequiredService<OutputSync>();

@@ -22,6 +22,8 @@ public sealed class ConfigurationErrorTests : IDisposable
     [InlineData(new[] { "Konduktor__Shutdown__Margin=00:01:00" }, "Konduktor:Shutdown:Margin", "00:01:00")]
     [InlineData(new[] { "Trainer__PayloadFiles=0" }, "Trainer:PayloadFiles", "0")]
     [InlineData(new[] { "Konduktor__Outputs__LocalDirectory=/etc/passwd" }, "Konduktor:Outputs:LocalDirectory", "/etc/passwd")]
+    [InlineData(new[] { "Konduktor__Checkpoints__S3__Concurrency=99" }, "Konduktor:Checkpoints:S3:Concurrency", "99")]
+    [InlineData(new[] { "Konduktor__Checkpoints__Gcs__Concurrency=0" }, "Konduktor:Checkpoints:Gcs:Concurrency", "0")]
     public async Task Run_InvalidInput_ExitsWith2NamingKeyAndValue(string[] assignments, string key, string value)
     {
         var environment = new Dictionary<string, string>
@@ -45,6 +47,7 @@ public sealed class ConfigurationErrorTests : IDisposable
         Assert.DoesNotContain("RESULT", run.Stdout, StringComparison.Ordinal);
         Assert.False(Directory.Exists(_temp.Combine("store")), "the store was written to");
         Assert.False(Directory.Exists(_temp.Combine(".checkpoints")), "the default store was written to");
+        Assert.False(Directory.Exists(_temp.Combine(".outputs")), "the pod's outputs folder was created");
     }
 
     [Theory]
