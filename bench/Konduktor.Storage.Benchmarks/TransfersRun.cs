@@ -248,7 +248,6 @@ internal static partial class TransfersRun
         return result;
     }
 
-    /// <summary>Each round runs every contender once, starting with a different one each round; cleans up after each.</summary>
     /// <summary>
     /// Runs every contender <paramref name="rounds"/> times, alternating who goes first; <paramref name="afterEach"/> runs after
     /// each contender's own clean-up. Saves pass RadosGW's garbage collection there: deleted objects it has not collected yet
